@@ -1,0 +1,1 @@
+"""Plain-torch core of DEIG: models, masks, attention, conversion. Never imports ComfyUI."""

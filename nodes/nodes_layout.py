@@ -1,0 +1,140 @@
+"""Layout nodes: the box-editor node and DEIG-Bench import/export."""
+import json
+import logging
+from dataclasses import dataclass
+
+import torch
+from comfy_api.latest import io
+
+from ..deig_core.layout import TRAINED_MAX_INSTANCES, Instance, LayoutError, bench_entry, dump_layout, parse_layout
+from .types import DEIGLayout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What travels on a DEIG_LAYOUT socket: instances, the canvas size and optional region masks."""
+    instances: tuple[Instance, ...]
+    width: int
+    height: int
+    masks: torch.Tensor | None = None  # (N, H, W) in 0..1, one per instance, or None for box regions
+
+
+def _node_error(node: str, field: str, err: Exception) -> ValueError:
+    return ValueError(f"{node}: input '{field}': {err}")
+
+
+class InstanceLayout(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="DEIG_InstanceLayout",
+            display_name="DEIG Instance Layout",
+            category="DEIG",
+            description="Boxes with one detailed description each; draw them in the editor on the node.",
+            inputs=[
+                io.String.Input("layout", default="[]", multiline=True,
+                                tooltip='JSON list of {"box": [x1, y1, x2, y2] normalised 0..1, "text": "..."}; '
+                                        "edited by the box editor on this node"),
+                io.Int.Input("width", default=512, min=64, max=8192, step=8,
+                             tooltip="Image width the layout is drawn for (sets the editor's aspect ratio)"),
+                io.Int.Input("height", default=512, min=64, max=8192, step=8,
+                             tooltip="Image height the layout is drawn for (sets the editor's aspect ratio)"),
+                io.Mask.Input("masks", optional=True,
+                              tooltip="Optional region masks, one per instance in layout order; each instance then "
+                                      "attends only inside its mask, and its box is the mask's bounding box"),
+            ],
+            outputs=[DEIGLayout.Output(display_name="layout")],
+        )
+
+    @classmethod
+    def validate_inputs(cls, layout, width=512, height=512, masks=None):
+        try:
+            parse_layout(layout)
+        except LayoutError as e:
+            return f"DEIG Instance Layout: input 'layout': {e}"
+        return True
+
+    @classmethod
+    def execute(cls, layout, width, height, masks=None) -> io.NodeOutput:
+        try:
+            instances = parse_layout(layout)
+        except LayoutError as e:
+            raise _node_error("DEIG Instance Layout", "layout", e) from None
+        if len(instances) > TRAINED_MAX_INSTANCES:
+            log.warning("DEIG Instance Layout: %d instances; DEIG was trained with up to %d, expect weaker control",
+                        len(instances), TRAINED_MAX_INSTANCES)
+        if masks is not None:
+            instances, masks = _instances_from_masks(instances, masks)
+        return io.NodeOutput(Layout(tuple(instances), int(width), int(height), masks))
+
+
+def _instances_from_masks(instances: list[Instance], masks: torch.Tensor):
+    masks = masks.float()
+    if masks.ndim == 2:
+        masks = masks[None]
+    if masks.shape[0] != len(instances):
+        raise ValueError(f"DEIG Instance Layout: input 'masks' has {masks.shape[0]} masks but the layout has "
+                         f"{len(instances)} instances; give one mask per instance, in layout order")
+    out = []
+    h, w = masks.shape[-2:]
+    for i, (inst, m) in enumerate(zip(instances, masks)):
+        ys, xs = torch.nonzero(m > 0.5, as_tuple=True)
+        if len(ys) == 0:
+            raise ValueError(f"DEIG Instance Layout: input 'masks': mask {i + 1} is empty")
+        box = (xs.min().item() / w, ys.min().item() / h, (xs.max().item() + 1) / w, (ys.max().item() + 1) / h)
+        out.append(Instance(box=box, text=inst.text))
+    return out, (masks > 0.5).float()
+
+
+class LayoutFromBench(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="DEIG_LayoutFromBench",
+            display_name="DEIG Layout from DEIG-Bench",
+            category="DEIG",
+            description="Reads one entry of a DEIG-Bench JSON (deig_bench_coco.json format).",
+            inputs=[
+                io.String.Input("bench_json", multiline=True, default="",
+                                tooltip="Contents of a DEIG-Bench file ({'results': [...]}) or one entry"),
+                io.Int.Input("index", default=0, min=0, max=100000, tooltip="Which entry to use (0-based)"),
+                io.Int.Input("width", default=512, min=64, max=8192, step=8, tooltip="Image width"),
+                io.Int.Input("height", default=512, min=64, max=8192, step=8, tooltip="Image height"),
+            ],
+            outputs=[DEIGLayout.Output(display_name="layout"), io.String.Output(display_name="caption"),
+                     io.String.Output(display_name="layout_json")],
+        )
+
+    @classmethod
+    def execute(cls, bench_json, index, width, height) -> io.NodeOutput:
+        try:
+            caption, instances = bench_entry(json.loads(bench_json), index)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"DEIG Layout from DEIG-Bench: input 'bench_json' is not valid JSON ({e.msg})") from None
+        except LayoutError as e:
+            raise _node_error("DEIG Layout from DEIG-Bench", "bench_json", e) from None
+        return io.NodeOutput(Layout(tuple(instances), int(width), int(height)), caption, dump_layout(instances))
+
+
+class LayoutToJSON(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="DEIG_LayoutToJSON",
+            display_name="DEIG Layout to JSON",
+            category="DEIG",
+            description="Exports a layout as the JSON the box editor reads (paste it into another layout node).",
+            inputs=[DEIGLayout.Input("layout", tooltip="The layout to export")],
+            outputs=[io.String.Output(display_name="layout_json")],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def execute(cls, layout: Layout) -> io.NodeOutput:
+        text = dump_layout(layout.instances)
+        return io.NodeOutput(text, ui={"text": [text]})
+
+
+NODES = [InstanceLayout, LayoutFromBench, LayoutToJSON]
