@@ -3,13 +3,13 @@ from typing_extensions import override
 
 from comfy_api.latest import ComfyExtension, io
 
-from . import nodes_layout
+from . import nodes_layout, nodes_loaders
 
 
 class DEIGExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [*nodes_layout.NODES]
+        return [*nodes_layout.NODES, *nodes_loaders.NODES]
 
 
 async def comfy_entrypoint() -> DEIGExtension:

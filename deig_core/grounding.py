@@ -1,0 +1,120 @@
+"""Grounding inputs and the per-call state shared by all fusers of one UNet forward.
+
+``Grounding`` is what an encode node produces for one conditioning (batch 1, or any batch): the
+prompt's text features, the instances' text features, boxes, and optional region masks. The negative
+branch carries the null grounding: no instances at all (the official null input has all boxes,
+presence and features zero, whose regions are empty, so visual tokens never see an object token).
+
+``StepState`` is built once per UNet call from the batched groundings: it runs the IDE on the prompt
+(the cross-attention context), the IDE and position net on the present instances only, and
+rasterises the instance regions once per token grid. The 16 fusers then only look it up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .masks import region_masks
+from .model import DEIGModel
+
+
+@dataclass
+class Grounding:
+    context_t5: torch.Tensor            # (B, L, D) prompt features
+    instance_t5: torch.Tensor           # (B, N, L, D) instance features (N may be 0)
+    boxes: torch.Tensor                 # (B, N, 4) normalised x1, y1, x2, y2
+    presence: torch.Tensor              # (B, N) bool
+    canvases: tuple = ()                # per sample: (N, Hc, Wc) region masks or None (boxes)
+
+    def __post_init__(self):
+        if not self.canvases:
+            self.canvases = (None,) * self.batch
+
+    @property
+    def batch(self) -> int:
+        return self.context_t5.shape[0]
+
+    @property
+    def slots(self) -> int:
+        return self.instance_t5.shape[1]
+
+    @classmethod
+    def null(cls, context_t5: torch.Tensor) -> "Grounding":
+        b, l, d = context_t5.shape
+        return cls(context_t5, context_t5.new_zeros(b, 0, l, d), context_t5.new_zeros(b, 0, 4),
+                   torch.zeros(b, 0, dtype=torch.bool))
+
+    def padded(self, slots: int) -> "Grounding":
+        extra = slots - self.slots
+        if extra <= 0:
+            return self
+        b, _, l, d = self.instance_t5.shape
+        canv = tuple(None if c is None else torch.cat([c, c.new_zeros(extra, *c.shape[1:])]) for c in self.canvases)
+        return Grounding(self.context_t5, torch.cat([self.instance_t5, self.instance_t5.new_zeros(b, extra, l, d)], 1),
+                         torch.cat([self.boxes, self.boxes.new_zeros(b, extra, 4)], 1),
+                         torch.cat([self.presence, torch.zeros(b, extra, dtype=torch.bool)], 1), canv)
+
+    def repeated(self, batch: int) -> "Grounding":
+        if batch == self.batch:
+            return self
+        if batch % self.batch:
+            raise ValueError(f"cannot repeat a grounding of batch {self.batch} to batch {batch}")
+        r = batch // self.batch
+        return Grounding(self.context_t5.repeat_interleave(r, 0), self.instance_t5.repeat_interleave(r, 0),
+                         self.boxes.repeat_interleave(r, 0), self.presence.repeat_interleave(r, 0),
+                         tuple(c for c in self.canvases for _ in range(r)))
+
+    @classmethod
+    def concat(cls, parts: list["Grounding"]) -> "Grounding":
+        """Stack along the batch; the prompt lengths must agree, instance slots are padded."""
+        slots = max(p.slots for p in parts)
+        parts = [p.padded(slots) for p in parts]
+        return cls(torch.cat([p.context_t5 for p in parts]), torch.cat([p.instance_t5 for p in parts]),
+                   torch.cat([p.boxes for p in parts]), torch.cat([p.presence for p in parts]),
+                   tuple(c for p in parts for c in p.canvases))
+
+
+class StepState:
+    """IDE context, object tokens and instance regions for one UNet call (shared by every fuser)."""
+
+    def __init__(self, model: DEIGModel, grounding: Grounding, timesteps: torch.Tensor,
+                 latent_hw: tuple[int, int], strength: torch.Tensor, device, dtype):
+        g = grounding
+        t = timesteps.reshape(-1).to(device)
+        self.latent_hw = tuple(latent_hw)
+        self.strength = strength.to(device)
+        self.context = model.IDE(g.context_t5.to(device, dtype), t)
+        self.boxes, self.presence, self.canvases = g.boxes, g.presence.bool(), g.canvases
+        self.objs = None
+        self._allowed: dict[tuple[int, int], torch.Tensor] = {}
+        idx = torch.nonzero(self.presence)  # (P, 2): sample, slot
+        if len(idx) and bool((self.strength != 0).any()):
+            b, n = g.presence.shape
+            s = model.num_latents
+            feats = g.instance_t5[idx[:, 0], idx[:, 1]].to(device, dtype)
+            inst = model.IDE(feats, t[idx[:, 0].to(device)].reshape(-1)) if len(idx) else None
+            tokens = model.position_net(g.boxes[idx[:, 0], idx[:, 1]].to(device)[:, None],
+                                        torch.ones(len(idx), 1, device=device), inst[:, None])
+            objs = tokens.new_zeros(b, n, s, tokens.shape[-1])
+            objs[idx[:, 0].to(device), idx[:, 1].to(device)] = tokens
+            self.objs = objs.reshape(b, n * s, -1)
+
+    def allowed(self, grid_hw: tuple[int, int], device) -> torch.Tensor:
+        """(B, h*w, N) bool: which instances cover each visual token at this grid."""
+        key = tuple(grid_hw)
+        if key not in self._allowed:
+            per_sample = []
+            for i in range(self.presence.shape[0]):
+                m = region_masks(self.boxes[i], key, self.latent_hw, self.canvases[i])
+                m = m & self.presence[i].cpu()[:, None, None]
+                per_sample.append(m.flatten(1).transpose(0, 1))
+            self._allowed[key] = torch.stack(per_sample).to(device)
+        return self._allowed[key]
+
+    def fuse(self, model: DEIGModel, block, index: int, x: torch.Tensor, grid_hw: tuple[int, int]) -> torch.Tensor:
+        fuser = model.fuser_for(block, index)
+        if fuser is None:
+            return x
+        allowed = self.allowed(grid_hw, x.device) if self.objs is not None else None
+        return fuser(x, self.objs, allowed, self.strength)

@@ -1,0 +1,52 @@
+"""Build the host's own SD1.5 model from an LDM-style UNet config (for `make parity` and tests).
+
+ComfyUI's checkpoint detection only accepts full-width SD1.5 UNets, so narrower reference
+configurations are built directly through ``comfy.supported_models.SD15``.
+"""
+from __future__ import annotations
+
+import torch
+
+import comfy.model_management
+import comfy.model_patcher
+import comfy.supported_models
+
+
+def host_unet_config(c: dict, dtype=torch.float32) -> dict:
+    """Translate ``attention_resolutions``/``transformer_depth`` into the host's per-block depth lists."""
+    depth, res = int(c.get("transformer_depth", 1)), set(c["attention_resolutions"])
+    mults, nrb = list(c["channel_mult"]), int(c["num_res_blocks"])
+    ds, depth_in, depth_out = 1, [], []
+    for level in range(len(mults)):
+        depth_in += [depth if ds in res else 0] * nrb
+        if level != len(mults) - 1:
+            ds *= 2
+    for level in reversed(range(len(mults))):
+        depth_out += [depth if ds in res else 0] * (nrb + 1)
+        if level:
+            ds //= 2
+    return {
+        "use_checkpoint": False, "image_size": int(c.get("image_size", 32)), "use_spatial_transformer": True,
+        "legacy": False, "adm_in_channels": None, "in_channels": int(c["in_channels"]),
+        "out_channels": int(c["out_channels"]), "model_channels": int(c["model_channels"]),
+        "num_res_blocks": [nrb] * len(mults), "transformer_depth": depth_in, "channel_mult": mults,
+        "transformer_depth_middle": depth, "use_linear_in_transformer": False,
+        "context_dim": int(c["context_dim"]), "num_heads": int(c["num_heads"]), "num_head_channels": -1,
+        "transformer_depth_output": depth_out[::-1], "use_temporal_attention": False,
+        "use_temporal_resblock": False, "dtype": dtype,
+    }
+
+
+def sd15_patcher(ldm_config: dict, unet_state_dict: dict | None = None, dtype=torch.float32, device=None):
+    """A ModelPatcher around the host's SD1.5 BaseModel with the given (possibly narrow) UNet."""
+    model_config = comfy.supported_models.SD15(host_unet_config(ldm_config, dtype))
+    model_config.set_inference_dtype(dtype, None)
+    device = device or comfy.model_management.get_torch_device()
+    model = model_config.get_model({}, device="cpu")
+    if unet_state_dict is not None:
+        missing, unexpected = model.diffusion_model.load_state_dict(unet_state_dict, strict=False)
+        if missing or unexpected:
+            raise ValueError(f"UNet weights do not fit the config: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    model.diffusion_model.to(dtype)
+    return comfy.model_patcher.ModelPatcher(model, load_device=device,
+                                            offload_device=comfy.model_management.unet_offload_device())
