@@ -1,0 +1,11 @@
+# Source me: sets REPO_ROOT, HOST_DIR, VENV, VPY, PKGS_DIR, PACK_LINK, HOST_MANAGED from tests/support/host.py,
+# the one place that knows the paths (it honours COMFYUI_PATH).
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_deig_host() { python3 "$REPO_ROOT/tests/support/host.py" "$1"; }
+HOST_DIR="$(_deig_host host)"
+VENV="$(_deig_host venv)"
+VPY="$(_deig_host python)"
+PKGS_DIR="$(_deig_host pkgs)"
+PACK_LINK="$(_deig_host pack-link)"
+HOST_MANAGED="$(_deig_host managed)"
+export REPO_ROOT HOST_DIR VENV VPY PKGS_DIR PACK_LINK HOST_MANAGED

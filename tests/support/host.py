@@ -1,0 +1,100 @@
+"""Where things live: the one place that knows the repo root, the ComfyUI host, the venv and the caches.
+
+Used by the Makefile and the shell scripts (through the command line below), by ``tests/conftest.py``
+and by the scripts in ``scripts/``. Standard library only: it runs before the venv exists.
+
+The host is ``$COMFYUI_PATH`` when that is set (a user's own ComfyUI), else ``.host/ComfyUI`` extracted
+by ``make setup``.
+
+Command line: ``python3 tests/support/host.py KEY`` prints one path, KEY in
+``repo``, ``host``, ``venv``, ``python``, ``pkgs``, ``models-cache``, ``pack-link``, ``managed``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PACK_PACKAGE = "comfyui_deig"      # name the tests import the pack as (a symlink to the repo)
+PACK_FOLDER = "ComfyUI-DEIG"       # name of the pack's folder inside the host's custom_nodes/
+
+
+def host_dir() -> Path:
+    """The ComfyUI folder (the one holding main.py) tests, demo and serve run against."""
+    env = os.environ.get("COMFYUI_PATH", "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
+    return REPO_ROOT / ".host" / "ComfyUI"
+
+
+def host_is_managed() -> bool:
+    """True when the host is ours to extract and patch (no COMFYUI_PATH given)."""
+    return not os.environ.get("COMFYUI_PATH", "").strip()
+
+
+def venv_dir() -> Path:
+    return REPO_ROOT / ".venv"
+
+
+def venv_python() -> Path:
+    return venv_dir() / "bin" / "python"
+
+
+def pkgs_dir() -> Path:
+    """Folder put on sys.path that holds ``comfyui_deig -> repo root``."""
+    return REPO_ROOT / ".host" / "pkgs"
+
+
+def models_cache_dir() -> Path:
+    """Where synthetic models are cached between runs (ignored by git)."""
+    return Path(os.environ.get("DEIG_MODELS_CACHE", REPO_ROOT / ".cache" / "models"))
+
+
+def pack_link() -> Path:
+    """The pack's entry in the host's custom_nodes/."""
+    return host_dir() / "custom_nodes" / PACK_FOLDER
+
+
+def artifacts_dir() -> Path:
+    return REPO_ROOT / "test-artifacts"
+
+
+def sys_path_entries() -> list[str]:
+    """Entries to put at the front of sys.path so ``comfy``, ``comfy_api``, ``folder_paths``,
+    ``comfyui_deig`` and top-level ``deig_core`` all import. The host comes first so that its
+    ``nodes.py`` wins over the pack's ``nodes/`` for ComfyUI code that does ``import nodes``."""
+    return [str(host_dir()), str(pkgs_dir()), str(REPO_ROOT)]
+
+
+def install_sys_path() -> None:
+    """Put :func:`sys_path_entries` at the front of ``sys.path`` in that order (idempotent)."""
+    for entry in reversed(sys_path_entries()):
+        while entry in sys.path:
+            sys.path.remove(entry)
+        sys.path.insert(0, entry)
+
+
+_KEYS = {
+    "repo": lambda: REPO_ROOT,
+    "host": host_dir,
+    "venv": venv_dir,
+    "python": venv_python,
+    "pkgs": pkgs_dir,
+    "models-cache": models_cache_dir,
+    "pack-link": pack_link,
+    "artifacts": artifacts_dir,
+    "managed": lambda: "1" if host_is_managed() else "0",
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in _KEYS:
+        sys.stderr.write(f"usage: host.py {{{','.join(_KEYS)}}}\n")
+        return 2
+    sys.stdout.write(f"{_KEYS[argv[0]]()}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
