@@ -11,28 +11,21 @@ import comfy.model_management
 import comfy.model_patcher
 import comfy.supported_models
 
+from ..deig_core.unet_layout import unet_layout
+
 
 def host_unet_config(c: dict, dtype=torch.float32) -> dict:
     """Translate ``attention_resolutions``/``transformer_depth`` into the host's per-block depth lists."""
-    depth, res = int(c.get("transformer_depth", 1)), set(c["attention_resolutions"])
+    layout = unet_layout(c)
     mults, nrb = list(c["channel_mult"]), int(c["num_res_blocks"])
-    ds, depth_in, depth_out = 1, [], []
-    for level in range(len(mults)):
-        depth_in += [depth if ds in res else 0] * nrb
-        if level != len(mults) - 1:
-            ds *= 2
-    for level in reversed(range(len(mults))):
-        depth_out += [depth if ds in res else 0] * (nrb + 1)
-        if level:
-            ds //= 2
     return {
         "use_checkpoint": False, "image_size": int(c.get("image_size", 32)), "use_spatial_transformer": True,
         "legacy": False, "adm_in_channels": None, "in_channels": int(c["in_channels"]),
         "out_channels": int(c["out_channels"]), "model_channels": int(c["model_channels"]),
-        "num_res_blocks": [nrb] * len(mults), "transformer_depth": depth_in, "channel_mult": mults,
-        "transformer_depth_middle": depth, "use_linear_in_transformer": False,
+        "num_res_blocks": [nrb] * len(mults), "transformer_depth": list(layout.depth_in), "channel_mult": mults,
+        "transformer_depth_middle": layout.depth_middle, "use_linear_in_transformer": False,
         "context_dim": int(c["context_dim"]), "num_heads": int(c["num_heads"]), "num_head_channels": -1,
-        "transformer_depth_output": depth_out[::-1], "use_temporal_attention": False,
+        "transformer_depth_output": list(layout.depth_out[::-1]), "use_temporal_attention": False,
         "use_temporal_resblock": False, "dtype": dtype,
     }
 

@@ -1,0 +1,76 @@
+"""Encode nodes: prompt + instance layout -> CONDITIONING carrying the DEIG grounding.
+
+The CONDITIONING tensor is a valid SD1.5 context (zeros, 77 x 768) so that other conditioning nodes
+accept it; a DEIG-patched model replaces it at every step by the IDE output of the prompt. The DEIG
+data rides in ``model_conds["deig"]`` and is batched by the host per cond/uncond chunk.
+"""
+from __future__ import annotations
+
+import torch
+from comfy_api.latest import io
+
+from ..deig_core.grounding import Grounding
+from .nodes_layout import Layout
+from .patch import KEY, DEIGCond
+from .types import DEIGLayout, T5Encoder
+
+SD15_CONTEXT = (77, 768)
+
+
+def conditioning(grounding: Grounding):
+    return [[torch.zeros(1, *SD15_CONTEXT), {"model_conds": {KEY: DEIGCond(grounding)}}]]
+
+
+def layout_grounding(t5, prompt: str, layout: Layout) -> Grounding:
+    texts = [prompt] + [inst.text for inst in layout.instances]
+    feats = t5.encode(texts)
+    n = len(layout.instances)
+    boxes = torch.tensor([list(inst.box) for inst in layout.instances], dtype=torch.float32).reshape(1, n, 4)
+    canvases = (layout.masks,) if layout.masks is not None else ()
+    return Grounding(feats[:1], feats[1:][None], boxes, torch.ones(1, n, dtype=torch.bool), canvases)
+
+
+class DEIGEncode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="DEIG_Encode",
+            display_name="DEIG Encode",
+            category="DEIG",
+            description="Global prompt + instance layout -> positive conditioning for a DEIG-patched model.",
+            inputs=[
+                T5Encoder.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
+                io.String.Input("prompt", multiline=True, default="",
+                                tooltip="Global prompt describing the whole image (Flan-T5, up to 128 tokens)"),
+                DEIGLayout.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout)"),
+            ],
+            outputs=[io.Conditioning.Output()],
+        )
+
+    @classmethod
+    def execute(cls, t5, prompt, layout: Layout) -> io.NodeOutput:
+        return io.NodeOutput(conditioning(layout_grounding(t5, prompt, layout)))
+
+
+class DEIGEncodeNegative(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="DEIG_EncodeNegative",
+            display_name="DEIG Encode Negative",
+            category="DEIG",
+            description="Negative prompt -> negative conditioning with the null grounding (no instances).",
+            inputs=[
+                T5Encoder.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
+                io.String.Input("negative", multiline=True, default="",
+                                tooltip="Negative prompt; empty is what the official sampler uses"),
+            ],
+            outputs=[io.Conditioning.Output()],
+        )
+
+    @classmethod
+    def execute(cls, t5, negative) -> io.NodeOutput:
+        return io.NodeOutput(conditioning(Grounding.null(t5.encode([negative]))))
+
+
+NODES = [DEIGEncode, DEIGEncodeNegative]

@@ -1,0 +1,109 @@
+"""Checkpoint reading and conversion: official key layout, safety, clear errors, no partial output."""
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from deig_core.checkpoint import UnsafeCheckpointError, load_weights, read_safetensors_metadata
+from deig_core.convert import convert
+from deig_core.model import CheckpointError, build_from_official, split_official
+from deig_core.synthetic import synthetic_config, synthetic_state_dict
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _official_meta():
+    shapes = json.load(open(os.path.join(FIX, "official_full_state_dict_shapes.json")))["state_dict_shapes"]
+    return {k: torch.empty(s, device="meta") for k, s in shapes.items()}
+
+
+def test_full_official_key_list_maps_one_to_one_on_meta():
+    sd = _official_meta()
+    assert len(sd) == 1095
+    deig, unet, unexpected = split_official(sd)
+    assert not unexpected
+    model = build_from_official(sd)
+    assert all(p.is_meta for p in model.parameters())
+    assert set(model.official_state_dict()) == set(deig)
+    counts = {"fuser": 0, "IDE": 0, "position_net": 0}
+    for k, v in model.official_state_dict().items():
+        counts["fuser" if ".fuser." in k else k.split(".")[0]] += v.numel()
+    assert counts == {"fuser": 208018272, "IDE": 88045056, "position_net": 1083968}
+    assert len(model.fusers) == 16 and model.cfg.ide.input_dim == 2048 and model.num_latents == 16
+
+
+def test_shape_mismatch_names_the_key():
+    sd = _official_meta()
+    sd["output_blocks.5.1.transformer_blocks.0.fuser.attn.to_q.weight"] = torch.empty(3, 3, device="meta")
+    with pytest.raises(CheckpointError, match="output_blocks.5.1.transformer_blocks.0.fuser.attn.to_q.weight"):
+        build_from_official(sd)
+
+
+def test_missing_and_unexpected_keys_are_named():
+    sd = _official_meta()
+    del sd["IDE.connector.perceiver_blocks.3.mlp.c_fc.bias"]
+    with pytest.raises(CheckpointError, match="perceiver_blocks.3.mlp.c_fc.bias"):
+        build_from_official(sd)
+    sd = _official_meta()
+    sd["something_else.weight"] = torch.empty(1, device="meta")
+    with pytest.raises(CheckpointError, match="something_else.weight"):
+        build_from_official(sd)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, ("touch pwned_by_pickle",))
+
+
+def test_pickle_with_code_is_refused_without_running(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pth"
+    with open(path, "wb") as f:
+        pickle.dump({"model": {"x": _RunsCode()}}, f)
+    torch.save({"model": {"w": torch.zeros(1)}, "payload": _RunsCode()}, tmp_path / "evil_zip.pth")
+    for p in (path, tmp_path / "evil_zip.pth"):
+        with pytest.raises(UnsafeCheckpointError, match="refused"):
+            load_weights(str(p))
+    assert not (tmp_path / "pwned_by_pickle").exists()
+
+
+def test_truncated_and_corrupt_safetensors(tmp_path):
+    path = tmp_path / "w.safetensors"
+    save_file({"a": torch.randn(64, 64)}, str(path))
+    data = path.read_bytes()
+    (tmp_path / "trunc.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated"):
+        load_weights(str(tmp_path / "trunc.safetensors"))
+    (tmp_path / "junk.safetensors").write_bytes(b"\xff" * 64)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_weights(str(tmp_path / "junk.safetensors"))
+
+
+def test_convert_official_pth_keeps_only_deig_parts(tmp_path):
+    cfg = synthetic_config(text_dim=16, unet={"model_channels": 32, "channel_mult": [1, 2], "num_res_blocks": 1,
+                                              "attention_resolutions": [1, 2]})
+    deig = synthetic_state_dict(cfg)
+    full = dict(deig, **{"input_blocks.0.0.weight": torch.randn(32, 4, 3, 3), "out.2.bias": torch.zeros(4)})
+    src = tmp_path / "model.pth"
+    torch.save({"model": full, "autoencoder": {"x": torch.zeros(1)}, "diffusion": {"betas": torch.zeros(3)}}, src)
+    dst = tmp_path / "out" / "deig.safetensors"
+    meta = convert(str(src), str(dst), "fp16")
+    loaded = load_weights(str(dst))
+    assert set(loaded) == set(deig) and all(v.dtype == torch.float16 for v in loaded.values())
+    assert read_safetensors_metadata(str(dst))["source_sha256"] == meta["source_sha256"]
+
+
+def test_convert_cli_writes_nothing_on_failure(tmp_path):
+    src = tmp_path / "bad.pth"
+    torch.save({"model": {"IDE.connector.latents": torch.zeros(4, 8)}}, src)
+    dst = tmp_path / "out.safetensors"
+    r = subprocess.run([sys.executable, "-m", "deig_core.convert", str(src), str(dst)], cwd=REPO,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "nothing written" in r.stderr
+    assert not dst.exists() and not [p for p in os.listdir(tmp_path) if p.startswith(".deig-convert")]

@@ -1,0 +1,52 @@
+"""Layout parsing: the widget's JSON, DEIG-Bench entries, and the documented errors."""
+import json
+import math
+import os
+
+import pytest
+
+from deig_core.layout import Instance, LayoutError, bench_entry, dump_layout, parse_layout
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+
+
+def test_round_trip():
+    value = '[{"box": [0.1, 0.2, 0.5, 0.9], "text": "a red car"}, {"box": [0, 0, 1, 1], "text": "sky"}]'
+    inst = parse_layout(value)
+    assert inst == [Instance((0.1, 0.2, 0.5, 0.9), "a red car"), Instance((0.0, 0.0, 1.0, 1.0), "sky")]
+    assert parse_layout(dump_layout(inst)) == inst
+
+
+def test_clamps_slight_overshoot_and_accepts_wrapped_form():
+    inst = parse_layout({"instances": [{"box": [-0.01, 0.2, 1.02, 0.9], "text": "x"}]})
+    assert inst[0].box == (0.0, 0.2, 1.0, 0.9)
+
+
+@pytest.mark.parametrize("value, message", [
+    ('[{"box": [0.1, 0.2, 0.1, 0.9], "text": "a"}]', "x2 > x1"),
+    ('[{"box": [0.1, 0.2, 0.5, NaN], "text": "a"}]', "finite"),
+    ([{"box": [0.1, 0.2, 0.5, math.inf], "text": "a"}], "finite"),
+    ('[{"box": [1.1, 0.2, 1.5, 0.9], "text": "a"}]', "outside"),
+    ('[{"box": [0.1, 0.2, 0.5, 0.9], "text": "  "}]', "empty description"),
+    ('[{"box": [0.1, 0.2, 0.5], "text": "a"}]', "four numbers"),
+    ('[{"box": [0.1, "0.2", 0.5, 0.9], "text": "a"}]', "y1 must be a number"),
+    ('[{"text": "a"}]', "no 'box'"),
+    ('{"a": 1}', "JSON list"),
+    ("[{", "not valid JSON"),
+])
+def test_errors_name_the_instance_and_field(value, message):
+    with pytest.raises(LayoutError, match=message):
+        parse_layout(value)
+
+
+def test_many_instances_have_no_hard_cap():
+    value = [{"box": [i / 100, 0, i / 100 + 0.01, 1], "text": f"post {i}"} for i in range(60)]
+    assert len(parse_layout(value)) == 60
+
+
+def test_bench_entry():
+    bench = json.load(open(os.path.join(FIX, "deig_bench_sample.json")))
+    caption, inst = bench_entry(bench, 0)
+    assert caption == bench["results"][0]["caption"] and len(inst) == len(bench["results"][0]["instances"])
+    with pytest.raises(LayoutError, match="out of range"):
+        bench_entry(bench, 99)
