@@ -1,0 +1,203 @@
+"""DEIG on the real host's UNet, model patcher and samplers (in-process, tiny reference config)."""
+import json
+import os
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+pytestmark = pytest.mark.integration
+
+comfy = pytest.importorskip("comfy")
+import comfy.lora  # noqa: E402
+import comfy.model_management as mm  # noqa: E402
+import comfy.sample  # noqa: E402
+import comfy.samplers  # noqa: E402
+import comfy.sd  # noqa: E402
+import comfy.supported_models  # noqa: E402
+
+from comfyui_deig.deig_core.grounding import Grounding  # noqa: E402
+from comfyui_deig.deig_core.model import split_official  # noqa: E402
+from comfyui_deig.deig_core.recipe import recipe_state_dict  # noqa: E402
+from comfyui_deig.nodes import host_unet  # noqa: E402
+from comfyui_deig.nodes.nodes_apply import check_compatible  # noqa: E402
+from comfyui_deig.nodes.nodes_encode import conditioning  # noqa: E402
+from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict  # noqa: E402
+from comfyui_deig.nodes.patch import Schedule, apply_deig, transformer_options_for_call  # noqa: E402
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def ref():
+    meta = json.load(open(os.path.join(FIX, "deig_reference_vectors.json")))
+    vec = load_file(os.path.join(FIX, "deig_reference_vectors.safetensors"))
+    weights = recipe_state_dict(meta["state_dict_shapes"])
+    deig_sd, unet_keys, _ = split_official(weights)
+    unet_sd = {k: weights[k] for k in unet_keys}
+    return meta, vec, deig_sd, unet_sd
+
+
+@pytest.fixture(scope="module")
+def base(ref):
+    meta, _, _, unet_sd = ref
+    return host_unet.sd15_patcher(meta["unet_config"], unet_sd, device=CPU)
+
+
+@pytest.fixture(scope="module")
+def deig(ref):
+    meta, _, deig_sd, _ = ref
+    return deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
+
+
+def forward(model, x, t, grounding, context=None):
+    mm.load_models_gpu([model])
+    ctx = context if context is not None else torch.zeros(x.shape[0], 77, 768)
+    with torch.no_grad():
+        return model.model.diffusion_model(x, t, context=ctx, transformer_options=transformer_options_for_call(model),
+                                           **({"deig": grounding} if grounding is not None else {}))
+
+
+def cond_grounding(vec):
+    return Grounding(vec["in.context_t5"], vec["in.instance_t5"], vec["in.boxes"], vec["in.presence"] > 0.5)
+
+
+def test_parity_script_on_the_shared_vectors():
+    sys.path.insert(0, os.path.join(REPO, "scripts"))
+    import parity
+
+    errs = parity.run(os.path.join(FIX, "deig_reference_vectors.safetensors"),
+                      os.path.join(FIX, "deig_reference_vectors.json"))
+    assert errs["eps_cond"] <= 1e-4 and errs["eps_uncond"] <= 1e-4, errs
+
+
+def test_strength_zero_equals_unpatched_unet_with_same_ide_context(base, deig, ref):
+    _, vec, _, _ = ref
+    x, t = vec["in.x"], vec["in.timesteps"]
+    g = cond_grounding(vec)
+    patched = apply_deig(base, deig, Schedule(strength=0.0))
+    out = forward(patched, x, t, g)
+    with torch.no_grad():
+        ctx = deig.model.IDE(vec["in.context_t5"], t)
+    plain = forward(base, x, t, None, context=ctx)
+    assert torch.equal(out, plain)
+    assert not torch.equal(forward(apply_deig(base, deig, Schedule()), x, t, g), plain)
+
+
+@pytest.mark.parametrize("order", ["cond_first", "uncond_first"])
+def test_cond_and_uncond_chunks_get_their_own_payloads(base, deig, ref, order):
+    _, vec, _, _ = ref
+    x, t = vec["in.x"], vec["in.timesteps"]
+    cond, uncond = cond_grounding(vec), Grounding.null(vec["in.uncond_context_t5"])
+    m = apply_deig(base, deig, Schedule())
+    parts = [cond, uncond] if order == "cond_first" else [uncond, cond]
+    batched = forward(m, x.repeat(2, 1, 1, 1), t.repeat(2), Grounding.concat(parts))
+    ref_cond = vec["out.eps_cond"]
+    ref_uncond = vec["out.eps_uncond"]
+    got_cond, got_uncond = (batched[0], batched[1]) if order == "cond_first" else (batched[1], batched[0])
+    assert (got_cond - ref_cond[0]).abs().max() < 1e-4
+    assert (got_uncond - ref_uncond[0]).abs().max() < 1e-4
+
+
+def test_input_model_is_never_modified(base, deig):
+    before = (dict(base.model_options["transformer_options"]), dict(base.wrappers), dict(base.additional_models))
+    apply_deig(base, deig, Schedule())
+    after = (dict(base.model_options["transformer_options"]), dict(base.wrappers), dict(base.additional_models))
+    assert before == after and "patches" not in base.model_options["transformer_options"]
+
+
+def _sample(model, positive, negative, seed=0, size=(64, 96), batch=1, steps=2, custom=False):
+    latent = torch.zeros(batch, 4, size[0] // 8, size[1] // 8)
+    noise = comfy.sample.prepare_noise(latent, seed)
+    if custom:
+        sampler = comfy.samplers.sampler_object("euler")
+        sigmas = comfy.samplers.calculate_sigmas(model.get_model_object("model_sampling"), "normal", steps)
+        return comfy.sample.sample_custom(model, noise, 5.0, sampler, sigmas, positive, negative, latent,
+                                          disable_pbar=True, seed=seed)
+    return comfy.sample.sample(model, noise, steps, 5.0, "euler", "normal", positive, negative, latent,
+                               disable_pbar=True, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def conds(ref):
+    _, vec, _, _ = ref
+    return conditioning(cond_grounding(vec)), conditioning(Grounding.null(vec["in.uncond_context_t5"]))
+
+
+@pytest.mark.parametrize("custom", [False, True], ids=["KSampler", "SamplerCustom"])
+def test_samplers_batch2_non_square(base, deig, conds, custom):
+    m = apply_deig(base, deig, Schedule())
+    out = _sample(m, *conds, size=(96, 64), batch=2, custom=custom)
+    assert out.shape == (2, 4, 12, 8) and torch.isfinite(out).all()
+    assert not torch.equal(out[0], out[1])
+
+
+def test_two_patched_clones_are_independent(base, deig, conds):
+    a = apply_deig(base, deig, Schedule(strength=1.0))
+    b = apply_deig(base, deig, Schedule(strength=0.3, end=0.5))
+    ra = _sample(a, *conds)
+    rb = _sample(b, *conds)
+    assert not torch.equal(ra, rb)
+    assert torch.equal(_sample(a, *conds), ra)
+    assert torch.equal(_sample(b, *conds), rb)
+
+
+def test_same_model_with_and_without_deig(base, deig, conds, ref):
+    _, vec, _, _ = ref
+    clip_like = [[torch.randn(1, 77, 768, generator=torch.Generator().manual_seed(1)), {}]]
+    plain_before = _sample(base, clip_like, clip_like)
+    _sample(apply_deig(base, deig, Schedule()), *conds)
+    assert torch.equal(_sample(base, clip_like, clip_like), plain_before)
+
+
+def test_patched_model_without_deig_conditioning_says_what_to_fix(base, deig):
+    clip_like = [[torch.zeros(1, 77, 768), {}]]
+    with pytest.raises(ValueError, match="DEIG Encode"):
+        _sample(apply_deig(base, deig, Schedule()), clip_like, clip_like)
+
+
+def _lora_for(model, scale=0.5):
+    key_map = comfy.lora.model_lora_keys_unet(model.model, {})
+    g = torch.Generator().manual_seed(3)
+    lora = {}
+    for name, target in key_map.items():
+        if not (isinstance(name, str) and name.startswith("lora_unet_") and target.endswith("attn2.to_q.weight")):
+            continue
+        out_f, in_f = model.model.state_dict()[target].shape
+        lora[f"{name}.lora_up.weight"] = torch.randn(out_f, 4, generator=g) * scale
+        lora[f"{name}.lora_down.weight"] = torch.randn(4, in_f, generator=g) * scale
+    assert lora
+    return lora
+
+
+def test_lora_after_apply_changes_the_unet_not_deig(base, deig, conds):
+    patched = apply_deig(base, deig, Schedule())
+    deig_before = {k: v.clone() for k, v in deig.model.state_dict().items()}
+    without = _sample(patched, *conds)
+    with_lora, _ = comfy.sd.load_lora_for_models(patched, None, _lora_for(base), 1.0, 0.0)
+    changed = _sample(with_lora, *conds)
+    assert not torch.equal(changed, without)
+    assert all(torch.equal(v, deig_before[k]) for k, v in deig.model.state_dict().items())
+    assert torch.equal(_sample(patched, *conds), without)  # the LoRA did not leak into the clone it came from
+    lora_first, _ = comfy.sd.load_lora_for_models(base, None, _lora_for(base), 1.0, 0.0)
+    assert torch.equal(_sample(apply_deig(lora_first, deig, Schedule()), *conds), changed)
+
+
+def test_partially_loaded_deig_modules_still_run(base, ref, conds):
+    meta, _, deig_sd, _ = ref
+    d = deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
+    d.load(CPU, lowvram_model_memory=1)  # lowvram: weights cast per call
+    out = _sample(apply_deig(base, d, Schedule()), *conds)
+    assert torch.isfinite(out).all()
+
+
+def test_non_sd15_model_is_refused(deig):
+    cfg = {"in_channels": 4, "out_channels": 4, "model_channels": 32, "channel_mult": [1, 2, 4, 4],
+           "num_res_blocks": 2, "attention_resolutions": [4, 2, 1], "num_heads": 8, "context_dim": 1024}
+    model_config = comfy.supported_models.SD20(host_unet.host_unet_config(cfg))
+    sd2 = comfy.model_patcher.ModelPatcher(model_config.get_model({}, device="cpu"), CPU, CPU)
+    with pytest.raises(ValueError, match="input 'model' is a SD20 model"):
+        check_compatible(sd2, deig)
