@@ -1,0 +1,33 @@
+# ComfyUI-DEIG developer entry points. Paths come from tests/support/host.py (honours COMFYUI_PATH).
+SHELL := /bin/bash
+REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PY := $(REPO)/.venv/bin/python
+HOST = $(shell python3 $(REPO)/tests/support/host.py host)
+PORT ?= 8188
+VECTORS ?= $(REPO)/../shared/reference/deig_reference_vectors.safetensors
+META ?= $(REPO)/../shared/reference/deig_reference_vectors.json
+PYTEST_ARGS ?=
+
+.PHONY: setup test demo serve parity bench soak
+
+setup:
+	@bash $(REPO)/scripts/setup.sh
+
+test: setup
+	cd $(REPO) && $(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	cd $(REPO) && $(PY) scripts/demo.py
+
+serve: setup
+	cd $(HOST) && exec $(PY) main.py --cpu --listen 127.0.0.1 --port $(PORT)
+
+parity: setup
+	cd $(REPO) && if [ -f deig_core/parity.py ]; then $(PY) -m deig_core.parity --vectors $(VECTORS) --meta $(META); \
+	  else $(PY) scripts/parity.py --vectors $(VECTORS) --meta $(META); fi
+
+bench: setup
+	cd $(REPO) && $(PY) scripts/bench.py
+
+soak: setup
+	cd $(REPO) && $(PY) scripts/soak.py

@@ -1,0 +1,101 @@
+"""Run a Node script that drives the system Chromium with playwright-core (see ``tests/browser/driver.mjs``).
+
+A script is called as ``node SCRIPT BASE_URL ARTIFACTS_DIR [ARGS...]`` and prints one JSON object as
+its last stdout line; ``driver.mjs``'s ``runBrowser`` does that and adds the page's console errors.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import host
+
+CHROMIUM = Path(os.environ.get("DEIG_CHROMIUM", "/usr/bin/chromium"))
+NODE_MODULES = host.REPO_ROOT / "node_modules" / "playwright-core"
+
+
+class BrowserScriptError(RuntimeError):
+    pass
+
+
+def browser_missing() -> str | None:
+    """Why browser tests cannot run here, or None when they can."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} missing (make setup installs the chromium package)"
+    if shutil.which("node") is None:
+        return "node missing"
+    if not NODE_MODULES.is_dir():
+        return "node_modules/playwright-core missing (make setup runs npm ci)"
+    return None
+
+
+def run_browser_script(script_path, base_url: str, artifacts_dir, timeout: float = 180.0,
+                       args: tuple[str, ...] = ()) -> dict:
+    """Run ``script_path`` under node; return the JSON object it printed last.
+
+    Raises BrowserScriptError (with the script's stderr and stdout tail) when it exits non-zero,
+    times out, or prints no JSON. The result of a ``driver.mjs`` script has ``consoleErrors`` and
+    ``pageErrors`` lists besides what the script returned.
+    """
+    artifacts_dir = Path(artifacts_dir)
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    cmd = ["node", str(script_path), base_url, str(artifacts_dir), *args]
+    env = dict(os.environ, DEIG_CHROMIUM=str(CHROMIUM))
+    try:
+        proc = subprocess.run(cmd, cwd=host.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise BrowserScriptError(f"{script_path} timed out after {timeout}s\nstderr:\n{_tail(e.stderr)}") from None
+    (artifacts_dir / "node-stdout.txt").write_text(proc.stdout)
+    (artifacts_dir / "node-stderr.txt").write_text(proc.stderr)
+    result = _last_json(proc.stdout)
+    if proc.returncode != 0 or result is None:
+        raise BrowserScriptError(f"{script_path} exited {proc.returncode}\nstderr:\n{_tail(proc.stderr)}\n"
+                                 f"stdout:\n{_tail(proc.stdout)}")
+    return result
+
+
+# Console errors the stock frontend (1.32.9 on ComfyUI 0.3.75) logs on every load, with or without this pack.
+_BENIGN_SAME_ORIGIN_404 = re.compile(
+    r"^/(user\.css|favicon\.ico|api/userdata/user\.css|api/userdata/comfy\.templates\.json"
+    r"|api/userdata\?dir=(workflows|subgraphs)\b.*)$")
+_FRONTEND_BUG = re.compile(r"TypeError: Cannot read properties of undefined \(reading 'id'\)\s+at onChange ")
+
+
+def unexpected_errors(result: dict, base_url: str) -> list:
+    """The page errors and console errors of a driver result, minus the stock frontend's noise:
+    its 404 probes for optional user files, requests to other hosts (no internet here), and a
+    TypeError the 1.32.9 frontend logs at start-up (it sets a render-mode setting before defining it)."""
+    base_url = base_url.rstrip("/")
+    kept = []
+    for err in result.get("consoleErrors", []):
+        url, text = err.get("url", ""), err.get("text", "")
+        if url.startswith(base_url) and "status of 404" in text and _BENIGN_SAME_ORIGIN_404.match(url[len(base_url):]):
+            continue
+        if url and not url.startswith(base_url) and "net::ERR_" in text:
+            continue
+        if _FRONTEND_BUG.search(text):
+            continue
+        kept.append(err)
+    return kept + list(result.get("pageErrors", []))
+
+
+def _last_json(stdout: str):
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+    return None
+
+
+def _tail(text, n: int = 60) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return "\n".join((text or "").splitlines()[-n:])
