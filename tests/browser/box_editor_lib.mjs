@@ -1,0 +1,127 @@
+// Helpers for the box editor browser scripts: settings, adding the layout node, and driving the
+// editor with real mouse/keyboard input (page.mouse / page.keyboard, not synthetic DOM events).
+// Waits are conditions with timeouts, never fixed sleeps.
+
+export const NODE_CLASS = 'DEIG_InstanceLayout';
+
+/** Server-side settings for a quiet, deterministic page: no first-run dialogs, chosen renderer. */
+export async function prepareSettings(baseUrl, { vueNodes = false } = {}) {
+  const settings = {
+    'Comfy.TutorialCompleted': true,
+    'Comfy.VueNodes.Enabled': vueNodes,
+    'Comfy.VueNodes.AutoScaleLayout': false,
+    'Comfy.Workflow.ShowMissingNodesWarning': false,
+    'Comfy.Workflow.ShowMissingModelsWarning': false,
+    'Comfy.Minimap.Visible': false,
+    'Comfy.Validation.Workflows': true,
+  };
+  const res = await fetch(`${baseUrl}/api/settings`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(settings),
+  });
+  if (!res.ok) throw new Error(`POST /api/settings -> ${res.status}`);
+}
+
+/** Errors reported by the page that come from this pack's files (by URL or by message). */
+export function packErrors(result) {
+  const mine = (s) => /ComfyUI-DEIG|deig|box.?editor/i.test(s || '');
+  return [
+    ...result.consoleErrors.filter((e) => mine(e.url) || mine(e.text)),
+    ...result.pageErrors.filter((e) => mine(e)),
+  ];
+}
+
+/** Clear the graph, add one layout node at graph position (x, y), reset the view. Returns its id. */
+export async function addLayoutNode(page, { x = 60, y = 130, width = 560, height = 720 } = {}) {
+  const id = await page.evaluate(({ cls, x, y, width, height }) => {
+    const app = window.app;
+    app.graph.clear();
+    app.canvas.ds.offset = [0, 0];
+    app.canvas.ds.scale = 1;
+    const node = window.LiteGraph.createNode(cls);
+    node.pos = [x, y];
+    app.graph.add(node);
+    node.setSize([width, height]);
+    app.graph.setDirtyCanvas(true, true);
+    const w = node.widgets.find((x) => x.name === 'layout');
+    if (w?.element) w.element.dataset.deigNodeId = String(node.id);
+    return node.id;
+  }, { cls: NODE_CLASS, x, y, width, height });
+  await editorLocator(page, id).locator('canvas.deig-be-canvas').waitFor({ state: 'visible' });
+  await waitCanvasStable(page, id);
+  return id;
+}
+
+/** Locator of the editor root of node `id` (whichever renderer mounted it). */
+export function editorLocator(page, id) {
+  // The widget element is the same DOM node in both renderers; find it through the node.
+  return page.locator(`[data-deig-node-id="${id}"]`);
+}
+
+/** Tag every editor root with its node id so locators can find it in both renderers. */
+export async function tagEditors(page) {
+  await page.evaluate(() => {
+    for (const n of window.app.graph.nodes) {
+      const w = n.widgets?.find((x) => x.name === 'layout' && x.element);
+      if (w) w.element.dataset.deigNodeId = String(n.id);
+    }
+  });
+}
+
+/** Wait until the canvas has a non-zero, unchanging on-screen box (layout/zoom settled). */
+export async function waitCanvasStable(page, id) {
+  await tagEditors(page);
+  await page.waitForFunction((id) => {
+    const root = document.querySelector(`[data-deig-node-id="${id}"]`);
+    const c = root?.querySelector('canvas.deig-be-canvas');
+    if (!c) return false;
+    const r = c.getBoundingClientRect();
+    const key = [r.left, r.top, r.width, r.height].map((v) => v.toFixed(1)).join(',');
+    const prev = c.dataset.lastRect;
+    c.dataset.lastRect = key;
+    return r.width > 50 && r.height > 50 && prev === key;
+  }, id, { polling: 100 });
+}
+
+export async function canvasRect(page, id) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    const r = c.getBoundingClientRect();
+    return { left: r.left, top: r.top, width: r.width, height: r.height };
+  }, id);
+}
+
+/** Screen point of a normalised canvas point. */
+export async function toScreen(page, id, nx, ny) {
+  const r = await canvasRect(page, id);
+  return { x: r.left + nx * r.width, y: r.top + ny * r.height };
+}
+
+/** Press at one normalised point and release at another, with intermediate moves. */
+export async function dragNorm(page, id, from, to, steps = 8) {
+  const a = await toScreen(page, id, from[0], from[1]);
+  const b = await toScreen(page, id, to[0], to[1]);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps });
+  await page.mouse.up();
+}
+
+/** The widget's current value and the editor state (items, selection), read through the node. */
+export async function editorState(page, id) {
+  return page.evaluate((id) => {
+    const node = window.app.graph.getNodeById(id);
+    const w = node.widgets.find((x) => x.name === 'layout');
+    const idx = node.widgets.indexOf(w);
+    return { value: w.value, type: w.type, index: idx, widgetNames: node.widgets.map((x) => x.name) };
+  }, id);
+}
+
+/** Wait until the layout value parses to `n` boxes. Returns the parsed list. */
+export async function waitBoxes(page, id, n) {
+  await page.waitForFunction(({ id, n }) => {
+    const node = window.app.graph.getNodeById(id);
+    try { return JSON.parse(node.widgets.find((x) => x.name === 'layout').value).length === n; } catch { return false; }
+  }, { id, n }, { polling: 50 });
+  const s = await editorState(page, id);
+  return JSON.parse(s.value);
+}

@@ -1,0 +1,332 @@
+// The box editor: toolbar, canvas, selected-box panel, instance list and raw JSON, wired to a
+// DEIG_InstanceLayout node's "layout" widget.
+// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
+
+import { CanvasView } from "./canvas_view.js";
+import { openIoDialog } from "./io_dialog.js";
+import { missingText } from "./layout_json.js";
+import { DetailPanel, ListView } from "./list_view.js";
+import { findBackground, findSizeSource, isInputLinked, notifyGraphChanged, widgetOf } from "./node_glue.js";
+import { LayoutState } from "./state.js";
+import { ensureStyles } from "./styles.js";
+
+const STAGE_MIN_PX = 180;
+const NOTIFY_DELAY_MS = 250;
+
+function el(tag, cls, props = {}) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  Object.assign(e, props);
+  return e;
+}
+
+function button(text, title, onClick, cls = "deig-be-btn") {
+  const b = el("button", cls, { type: "button", textContent: text, title });
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// Images shared by every editor (background and image sizes), keyed by URL.
+const imageCache = new Map();
+
+export class BoxEditor {
+  constructor(node, app, api) {
+    ensureStyles();
+    this.node = node;
+    this.app = app;
+    this.api = api;
+    this.widget = null;
+    this.snap = false;
+    this.showBackground = true;
+    this.state = new LayoutState();
+    this.size = { w: 512, h: 512, kind: "widgets", label: "node width/height", own: { w: 512, h: 512 } };
+    this._notifyTimer = null;
+    this._build();
+    this.state.addEventListener("change", (e) => this._onStateChange(e.detail.layout && !e.detail.fromLoad));
+    this.refresh();
+  }
+
+  // ---- DOM --------------------------------------------------------------------------------
+
+  _build() {
+    const root = el("div", "deig-be widget-expands");
+    root.dataset.deigBoxEditor = "1";
+    this.root = root;
+    const host = {
+      imageSize: () => this.size,
+      snap: () => this.snap,
+      readOnly: () => this.readOnly(),
+      onUndo: () => this.state.undo(),
+      onRedo: () => this.state.redo(),
+      onEditText: () => this.detail.focusText(),
+      // A box drawn with the mouse: type its description right away.
+      onCreated: () => this.detail.focusText(),
+      onDragEnd: () => { if (this._fitPending) this._fit(); },
+    };
+    this.view = new CanvasView(this.state, host);
+    this.detail = new DetailPanel(this.state, host);
+    this.list = new ListView(this.state, host);
+
+    const tb = el("div", "deig-be-toolbar");
+    this.btnAdd = button("+ Box", "Add a box in the middle (N on the canvas)", () => { this.view.addDefaultBox(); });
+    this.btnDelete = button("Delete", "Delete the selected box (Delete key on the canvas)", () => this.state.remove());
+    this.btnUndo = button("Undo", "Undo (Ctrl+Z on the canvas)", () => this.state.undo());
+    this.btnRedo = button("Redo", "Redo (Ctrl+Shift+Z or Ctrl+Y on the canvas)", () => this.state.redo());
+    const snapLabel = el("label", "deig-be-toggle", { title: "Snap edges to the 8-pixel latent grid" });
+    this.snapBox = el("input", "", { type: "checkbox" });
+    this.snapBox.addEventListener("change", () => { this.snap = this.snapBox.checked; this._render(); });
+    snapLabel.append(this.snapBox, "snap 8px");
+    const bgLabel = el("label", "deig-be-toggle", { title: "Show the connected/last image under the boxes" });
+    this.bgBox = el("input", "", { type: "checkbox", checked: true });
+    this.bgBox.addEventListener("change", () => { this.showBackground = this.bgBox.checked; this.refresh(); });
+    bgLabel.append(this.bgBox, "image");
+    this.bgLabel = bgLabel;
+    this.btnIO = button("Import/Export", "Import or export layout JSON (also DEIG-Bench entries)", () => this.openIO());
+    this.btnRaw = button("JSON", "Show or hide the raw layout JSON", () => this.toggleRaw());
+    tb.append(this.btnAdd, this.btnDelete, this.btnUndo, this.btnRedo, snapLabel, bgLabel, this.btnIO, this.btnRaw);
+
+    this.status = el("div", "deig-be-status");
+    this.statusText = el("span", "");
+    this.btnSync = button("", "Write this size into the node's width/height", () => this.syncSize());
+    this.status.append(this.statusText, this.btnSync);
+
+    this.errorBox = el("div", "deig-be-error", { hidden: true });
+    this.errorBox.setAttribute("role", "alert");
+    this.errorText = el("div", "");
+    this.errorBox.append(this.errorText,
+      button("Reset to empty layout", "Discard the stored value and start with no boxes", () => this.state.reset()),
+      button("Edit JSON", "Fix the stored value by hand", () => this.toggleRaw(true)));
+    this.note = el("div", "deig-be-note", { hidden: true });
+    this.note.setAttribute("role", "status");
+
+    this.stage = el("div", "deig-be-stage");
+    this.stage.append(this.view.canvas);
+
+    this.raw = el("div", "deig-be-raw", { hidden: true });
+    this.rawText = el("textarea", "deig-be-raw-text", { rows: 4, spellcheck: false });
+    this.rawText.setAttribute("aria-label", "Raw layout JSON");
+    this.rawText.addEventListener("input", () => this.state.load(this.rawText.value, { keepHistory: true }));
+    this.raw.append(this.rawText);
+
+    this.list.root.dataset.captureWheel = "true";
+    this.detail.text.dataset.captureWheel = "true";
+    this.rawText.dataset.captureWheel = "true";
+    // Anything that appears or disappears while drawing sits below the canvas, which is top-aligned
+    // in its stage, so the canvas never moves under the pointer.
+    root.append(tb, this.status, this.errorBox, this.stage, this.note, this.detail.root, this.list.root, this.raw);
+
+    this._wireEvents();
+    this._resizeObserver = new ResizeObserver(() => this._fit());
+    this._resizeObserver.observe(this.stage);
+  }
+
+  _wireEvents() {
+    const root = this.root;
+    const legacy = () => !!root.closest(".dom-widget");   // classic litegraph overlay (not Vue nodes)
+    const canvas = () => this.app?.canvas;
+    // Left/right button: the editor's own; stop here so the Vue node renderer does not start a
+    // node drag. Middle button: pan the graph (classic mode forwards it, Vue mode lets it bubble).
+    for (const type of ["pointerdown", "pointermove", "pointerup"]) {
+      root.addEventListener(type, (e) => {
+        const middle = type === "pointermove" ? (e.buttons & 4) === 4 : e.button === 1;
+        if (middle) {
+          if (legacy()) {
+            const fn = { pointerdown: "processMouseDown", pointermove: "processMouseMove", pointerup: "processMouseUp" }[type];
+            try { canvas()?.[fn]?.(e); } catch { /* canvas busy */ }
+          }
+          return;
+        }
+        e.stopPropagation();
+      });
+    }
+    // Wheel over the drawing area zooms the graph in classic mode (the overlay would eat it).
+    this.stage.addEventListener("wheel", (e) => {
+      if (!legacy()) return;
+      e.preventDefault();
+      try { canvas()?.processMouseWheel?.(e); } catch { /* canvas busy */ }
+    }, { passive: false });
+    // Keys typed in the editor's fields stay in the editor (no Delete-removes-node surprises).
+    root.addEventListener("keydown", (e) => {
+      const t = e.target;
+      const field = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement;
+      if (field && !(e.ctrlKey || e.metaKey || e.altKey)) e.stopPropagation();
+      if (field && e.key === "Escape") t.blur();
+    });
+    // Pointer hover and focus are cheap moments to pick up size/background changes elsewhere.
+    root.addEventListener("pointerenter", () => this.refresh());
+  }
+
+  _fit() {
+    // Never resize the canvas under a dragging pointer: the drag maps through the canvas rect.
+    this._fitPending = this.view.dragging;
+    if (this._fitPending) return;
+    if (!this.stage.isConnected) return;
+    // Classic renderer: the widget gets a fixed box and the canvas fills what is left of it.
+    // Vue nodes: the node grows with its content, so the stage takes the image's aspect ratio.
+    const auto = !this.root.closest(".dom-widget");
+    this.root.classList.toggle("deig-be-auto", auto);
+    const ar = `${this.size.w} / ${this.size.h}`;
+    if (auto && this.stage.style.aspectRatio !== ar) this.stage.style.aspectRatio = ar;
+    const r = this.stage.getBoundingClientRect();
+    if (this.stage.clientWidth === 0) return;
+    const cs = getComputedStyle(this.stage);
+    const w = this.stage.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    const h = this.stage.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+    this.view.fit(w - 2, Math.max(h - 2, r.height ? STAGE_MIN_PX / 2 : 0));
+  }
+
+  // ---- widget glue ------------------------------------------------------------------------
+
+  /** Minimum widget height for the classic renderer's node layout. */
+  minHeight() {
+    let fixed = 0;
+    for (const child of this.root.children) {
+      if (child !== this.stage && !child.hidden) fixed += child.offsetHeight + 4;
+    }
+    return Math.max(fixed, 60) + STAGE_MIN_PX;
+  }
+
+  /** setValue from the frontend (workflow load, paste, Vue sync): load unless it is ours. */
+  setValue(v) {
+    try {
+      this.state.load(typeof v === "string" ? v : v == null ? "" : JSON.stringify(v));
+    } catch (e) {
+      this.state.error = `could not read the stored layout: ${e?.message ?? e}`;
+      this._onStateChange(false);
+    }
+  }
+
+  readOnly() {
+    return isInputLinked(this.node, "layout");
+  }
+
+  /** Redraw; after a user edit (not a load) also tell the frontend the value changed. */
+  _onStateChange(edited) {
+    this._render();
+    if (!edited) return;
+    try { this.widget?.callback?.(this.widget.value); } catch { /* a foreign callback */ }
+    clearTimeout(this._notifyTimer);
+    this._notifyTimer = setTimeout(() => notifyGraphChanged(this.app), NOTIFY_DELAY_MS);
+    this._growNode();
+  }
+
+  /** Classic renderer: grow the node when the list/panels need more room than it has. */
+  _growNode() {
+    const node = this.node;
+    if (!this.root.closest(".dom-widget") || !node?.computeSize || !node.setSize) return;
+    requestAnimationFrame(() => {
+      try {
+        const need = node.computeSize();
+        if (need[1] > node.size[1]) node.setSize([node.size[0], need[1]]);
+      } catch { /* layout in flux */ }
+    });
+  }
+
+  // ---- refresh ----------------------------------------------------------------------------
+
+  _imageSize(url) {
+    const img = this._image(url);
+    return img && img.complete && img.naturalWidth ? { w: img.naturalWidth, h: img.naturalHeight } : null;
+  }
+
+  _image(url) {
+    if (!url) return null;
+    let img = imageCache.get(url);
+    if (!img) {
+      if (imageCache.size > 32) imageCache.clear();
+      img = new Image();
+      img.addEventListener("load", () => this.refresh());
+      img.addEventListener("error", () => {});
+      img.src = url;
+      imageCache.set(url, img);
+    } else if (!img.complete) {
+      img.addEventListener("load", () => this.refresh(), { once: true });
+    }
+    return img;
+  }
+
+  /** Re-read size source and background from the graph, then redraw. */
+  refresh() {
+    try {
+      const size = findSizeSource(this.node, this.app, this.api, (u) => this._imageSize(u));
+      const changed = size.w !== this.size.w || size.h !== this.size.h;
+      this.size = size;
+      const bg = this.showBackground ? findBackground(this.node, this.app, this.api) : null;
+      const img = bg ? this._image(bg.url) : null;
+      this.view.background = img;
+      this.bgInfo = bg;
+      if (changed) this._fit();
+    } catch { /* keep the last known size */ }
+    this._render();
+  }
+
+  _render() {
+    const st = this.state;
+    const ro = this.readOnly();
+    this.errorBox.hidden = !st.error;
+    this.errorText.textContent = st.error ? `The stored layout cannot be used: ${st.error}` : "";
+    const missing = missingText(st.items);
+    let note = "";
+    if (ro) note = "The layout input is linked: this editor shows the stored value only.";
+    else if (missing.length) note = `Box${missing.length > 1 ? "es" : ""} ${missing.join(", ")} need${missing.length > 1 ? "" : "s"} a description before queueing.`;
+    this.note.textContent = note;
+    this.note.hidden = !note;
+    const { w, h, kind, label, own } = this.size;
+    const n = st.items.length;
+    this.statusText.textContent = `${w}×${h} from ${label} · ${n} box${n === 1 ? "" : "es"}`
+      + (this.bgInfo && this.showBackground ? ` · image: ${this.bgInfo.label}` : "");
+    const differs = kind !== "widgets" && (own.w !== w || own.h !== h);
+    this.btnSync.hidden = !differs;
+    this.btnSync.textContent = `set node to ${w}×${h}`;
+    this.btnUndo.disabled = !st.canUndo;
+    this.btnRedo.disabled = !st.canRedo;
+    this.btnDelete.disabled = ro || st.selected < 0;
+    this.btnAdd.disabled = ro || !!st.error;
+    this.view.canvas.setAttribute("aria-disabled", String(ro || !!st.error));
+    if (!this.raw.hidden && document.activeElement !== this.rawText) this.rawText.value = st.value;
+    this.detail.update();
+    this.list.update();
+    this.view.render();
+  }
+
+  // ---- actions ----------------------------------------------------------------------------
+
+  toggleRaw(show = this.raw.hidden) {
+    this.raw.hidden = !show;
+    this.btnRaw.setAttribute("aria-pressed", String(show));
+    if (show) {
+      this.rawText.value = this.state.value;
+      this.rawText.focus();
+    }
+    this._fit();
+    this._growNode();
+  }
+
+  syncSize() {
+    const { w, h } = this.size;
+    for (const [name, v] of [["width", w], ["height", h]]) {
+      const wd = widgetOf(this.node, name);
+      if (!wd) continue;
+      wd.value = v;
+      try { wd.callback?.(v); } catch { /* foreign callback */ }
+    }
+    this.refresh();
+    notifyGraphChanged(this.app);
+  }
+
+  openIO() {
+    return openIoDialog({
+      title: this.node.title || "DEIG Instance Layout",
+      getItems: () => this.state.items,
+      onImport: (items, { append }) => {
+        if (this.state.error) this.state.reset();
+        this.state.replaceAll(items, { append });
+      },
+    });
+  }
+
+  destroy() {
+    clearTimeout(this._notifyTimer);
+    this._resizeObserver?.disconnect();
+  }
+}

@@ -1,0 +1,164 @@
+// Import / export dialog: paste or load a layout JSON file (canonical list, {"instances": [...]},
+// or a DEIG-Bench file/entry with an entry picker); copy or download the current layout.
+// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
+// The <dialog> lives in document.body only while open.
+
+import { benchEntry, parseImportText, serializeLayout } from "./layout_json.js";
+
+function el(tag, cls, props = {}) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  Object.assign(e, props);
+  return e;
+}
+
+/**
+ * Open the dialog. `onImport(items, {append, caption})` applies an import; `getItems()` gives the
+ * layout to export. Returns the <dialog> (tests and callers may close it).
+ */
+export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
+  const dlg = el("dialog", "deig-be-dialog");
+  dlg.setAttribute("aria-label", `${title}: import and export`);
+  const head = el("div", "deig-be-dialog-head");
+  const close = el("button", "deig-be-btn", { type: "button", textContent: "Close" });
+  head.append(el("strong", "", { textContent: `${title}: import / export` }), close);
+
+  // ---- import ----
+  const imp = el("section", "deig-be-dialog-sec");
+  imp.append(el("h4", "", { textContent: "Import" }));
+  const hint = el("p", "deig-be-hint", {
+    textContent: 'Paste a layout ([{"box": [x1, y1, x2, y2], "text": "..."}], coordinates 0..1) or a '
+      + 'DEIG-Bench file ({"results": [...]}), or open a .json file.',
+  });
+  const input = el("textarea", "deig-be-io-text", { rows: 6, placeholder: "paste JSON here", spellcheck: false });
+  input.setAttribute("aria-label", "Layout JSON to import");
+  const file = el("input", "deig-be-file", { type: "file", accept: ".json,application/json,text/plain" });
+  file.setAttribute("aria-label", "Layout JSON file");
+  const benchRow = el("div", "deig-be-bench");
+  benchRow.hidden = true;
+  const benchIndex = el("input", "deig-be-num", { type: "number", min: "0", step: "1", value: "0" });
+  benchIndex.setAttribute("aria-label", "DEIG-Bench entry index");
+  const benchInfo = el("span", "deig-be-bench-info");
+  const benchLabel = el("label", "", { textContent: "DEIG-Bench entry " });
+  benchLabel.append(benchIndex);
+  benchRow.append(benchLabel, benchInfo);
+  const modeRow = el("div", "deig-be-mode");
+  const replace = el("input", "", { type: "radio", name: `deig-mode-${Date.now()}`, checked: true, value: "replace" });
+  const append = el("input", "", { type: "radio", name: replace.name, value: "append" });
+  const lr = el("label", ""); lr.append(replace, " replace boxes");
+  const la = el("label", ""); la.append(append, " append to boxes");
+  modeRow.append(lr, la);
+  const importBtn = el("button", "deig-be-btn deig-be-primary", { type: "button", textContent: "Import" });
+  const msg = el("div", "deig-be-io-msg");
+  msg.setAttribute("role", "status");
+  imp.append(hint, input, file, benchRow, modeRow, importBtn, msg);
+
+  // ---- export ----
+  const exp = el("section", "deig-be-dialog-sec");
+  exp.append(el("h4", "", { textContent: "Export" }));
+  const out = el("textarea", "deig-be-io-out", { rows: 4, readOnly: true, spellcheck: false });
+  out.setAttribute("aria-label", "Current layout JSON");
+  out.value = serializeLayout(getItems());
+  const copy = el("button", "deig-be-btn", { type: "button", textContent: "Copy" });
+  const download = el("button", "deig-be-btn", { type: "button", textContent: "Download .json" });
+  const expMsg = el("span", "deig-be-io-msg");
+  exp.append(out, copy, download, expMsg);
+
+  dlg.append(head, imp, exp);
+
+  let parsed = null;
+  const show = (text, isError) => {
+    msg.textContent = text;
+    msg.classList.toggle("deig-be-error-text", !!isError);
+  };
+  const reparse = () => {
+    parsed = null;
+    benchRow.hidden = true;
+    const text = input.value.trim();
+    if (!text) { show("", false); return; }
+    try {
+      parsed = parseImportText(text);
+    } catch (e) {
+      show(e.message, true);
+      return;
+    }
+    if (parsed.kind === "bench") {
+      benchRow.hidden = false;
+      benchIndex.max = String(parsed.entries.length - 1);
+      updateBench();
+    } else {
+      show(`${parsed.items.length} box${parsed.items.length === 1 ? "" : "es"} ready to import`, false);
+    }
+  };
+  const updateBench = () => {
+    if (!parsed || parsed.kind !== "bench") return;
+    try {
+      const { caption, items } = benchEntry(parsed.entries, Number(benchIndex.value));
+      benchInfo.textContent = `of ${parsed.entries.length}: ${items.length} instances, caption "${caption}"`;
+      show("", false);
+    } catch (e) {
+      benchInfo.textContent = `of ${parsed.entries.length}`;
+      show(e.message, true);
+    }
+  };
+  input.addEventListener("input", reparse);
+  benchIndex.addEventListener("input", updateBench);
+  file.addEventListener("change", async () => {
+    const f = file.files && file.files[0];
+    if (!f) return;
+    try {
+      input.value = await f.text();
+    } catch (e) {
+      show(`could not read ${f.name}: ${e.message}`, true);
+      return;
+    }
+    reparse();
+  });
+  importBtn.addEventListener("click", () => {
+    if (!parsed) { reparse(); if (!parsed) { if (!msg.textContent) show("nothing to import", true); return; } }
+    let items, caption = null;
+    try {
+      if (parsed.kind === "bench") ({ items, caption } = benchEntry(parsed.entries, Number(benchIndex.value)));
+      else items = parsed.items;
+    } catch (e) {
+      show(e.message, true);
+      return;
+    }
+    onImport(items, { append: append.checked, caption });
+    finish();
+  });
+
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(out.value);
+      expMsg.textContent = "copied";
+    } catch {
+      out.focus();
+      out.select();
+      const ok = document.execCommand && document.execCommand("copy");
+      expMsg.textContent = ok ? "copied" : "select the text and copy it (clipboard not available)";
+    }
+  });
+  download.addEventListener("click", () => {
+    const blob = new Blob([out.value], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const a = el("a", "", { href: url, download: "deig_layout.json" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+    expMsg.textContent = "downloaded deig_layout.json";
+  });
+
+  // Keys typed here must not reach the app's shortcuts; Escape still closes the dialog.
+  dlg.addEventListener("keydown", (e) => { if (e.key !== "Escape") e.stopPropagation(); });
+  const finish = () => { if (dlg.open) dlg.close(); };
+  close.addEventListener("click", finish);
+  dlg.addEventListener("close", () => dlg.remove());
+  dlg.addEventListener("click", (e) => { if (e.target === dlg) finish(); });   // backdrop click
+
+  document.body.append(dlg);
+  dlg.showModal();
+  input.focus();
+  return dlg;
+}

@@ -1,0 +1,161 @@
+// Layout JSON: parsing, checking and canonical serialisation, mirroring deig_core/layout.py.
+// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
+//
+// Canonical form (what the widget stores and the Python node reads):
+//   [{"box": [x1, y1, x2, y2], "text": "..."}, ...]   coordinates normalised 0..1, origin top-left.
+// The text is written the way Python's json.dumps(..., ensure_ascii=False) writes it, so a layout
+// that went through the backend's dump_layout and one written here are the same string.
+
+export class LayoutParseError extends Error {}
+
+const COORD_NAMES = ["x1", "y1", "x2", "y2"];
+
+/** Round to 6 decimals (the precision the canonical JSON keeps). */
+export function round6(v) {
+  const r = Number(v.toFixed(6));
+  return Object.is(r, -0) ? 0 : r;
+}
+
+/** A float the way Python's repr writes it (1.0, 0.25, 5e-05). */
+export function pyFloat(v) {
+  if (Number.isInteger(v)) return v.toFixed(1);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e16)) {
+    // Python: exponent with at least two digits ("5e-05"); JS: "5e-5".
+    return v.toExponential().replace(/e([+-])(\d)$/, (_, sign, digit) => `e${sign}0${digit}`);
+  }
+  return String(v);
+}
+
+function describe(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  return typeof v === "object" ? "an object" : JSON.stringify(v);
+}
+
+function parseBox(raw, where) {
+  if (!Array.isArray(raw) || raw.length !== 4) {
+    throw new LayoutParseError(`${where}: 'box' must be a list of four numbers [x1, y1, x2, y2], got ${describe(raw)}`);
+  }
+  raw.forEach((v, i) => {
+    if (typeof v !== "number") throw new LayoutParseError(`${where}: ${COORD_NAMES[i]} must be a number, got ${describe(v)}`);
+    if (!Number.isFinite(v)) throw new LayoutParseError(`${where}: ${COORD_NAMES[i]} must be a finite number in 0..1`);
+  });
+  const [x1, y1, x2, y2] = raw;
+  if (x2 <= x1 || y2 <= y1) {
+    throw new LayoutParseError(`${where}: box [${raw.join(", ")}] needs x2 > x1 and y2 > y1 (normalised x1, y1, x2, y2)`);
+  }
+  const c = raw.map((v) => Math.min(Math.max(v, 0), 1));
+  if (c[2] <= c[0] || c[3] <= c[1]) {
+    throw new LayoutParseError(`${where}: box [${raw.join(", ")}] lies outside the image (coordinates are normalised to 0..1)`);
+  }
+  return raw.slice();
+}
+
+/**
+ * Check a list of instances. Returns [{box, text}] with the numbers exactly as given.
+ * An empty description is not an error here (a box the user just drew has none yet);
+ * `missingText(items)` lists those, which the backend would reject.
+ */
+export function parseInstances(list, where = "layout") {
+  if (!Array.isArray(list)) {
+    throw new LayoutParseError(`${where} must be a JSON list of {"box": [x1, y1, x2, y2], "text": "..."}`);
+  }
+  return list.map((item, i) => {
+    const at = `${where}: instance ${i + 1}`;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) {
+      throw new LayoutParseError(`${at} must be an object with 'box' and 'text', got ${describe(item)}`);
+    }
+    if (!("box" in item) && !("bbox" in item)) throw new LayoutParseError(`${at} has no 'box'`);
+    const box = parseBox("box" in item ? item.box : item.bbox, at);
+    let text = "text" in item ? item.text : item.description;
+    if (text === undefined || text === null) text = "";
+    if (typeof text !== "string") throw new LayoutParseError(`${at}: 'text' must be a string, got ${describe(text)}`);
+    return { box, text };
+  });
+}
+
+/** Parse a widget value (JSON text). Empty text means an empty layout, like the backend. */
+export function parseLayoutValue(value) {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== "string") {
+    if (Array.isArray(value) || typeof value === "object") return parseDecoded(value, "layout");
+    throw new LayoutParseError(`layout must be JSON text, got ${typeof value}`);
+  }
+  if (!value.trim()) return [];
+  let decoded;
+  try {
+    decoded = JSON.parse(value);
+  } catch (e) {
+    throw new LayoutParseError(`layout is not valid JSON (${e.message})`);
+  }
+  return parseDecoded(decoded, "layout");
+}
+
+function parseDecoded(decoded, where) {
+  if (decoded && typeof decoded === "object" && !Array.isArray(decoded) && "instances" in decoded) {
+    decoded = decoded.instances;
+  }
+  return parseInstances(decoded, where);
+}
+
+/** 1-based numbers of instances without a description. */
+export function missingText(items) {
+  const out = [];
+  items.forEach((it, i) => { if (!it.text.trim()) out.push(i + 1); });
+  return out;
+}
+
+/** Canonical JSON text of [{box, text}], formatted like Python's dump_layout. */
+export function serializeLayout(items) {
+  const parts = items.map((it) => {
+    const box = it.box.map((v) => pyFloat(round6(v))).join(", ");
+    return `{"box": [${box}], "text": ${JSON.stringify(it.text)}}`;
+  });
+  return `[${parts.join(", ")}]`;
+}
+
+// ---- DEIG-Bench ---------------------------------------------------------------------------
+
+/** The entries of a decoded DEIG-Bench document, or null if it is not one. */
+export function benchEntries(doc) {
+  let entries = doc && typeof doc === "object" && !Array.isArray(doc) && "results" in doc ? doc.results : doc;
+  if (entries && typeof entries === "object" && !Array.isArray(entries)) entries = [entries];
+  if (!Array.isArray(entries) || !entries.length) return null;
+  const isEntry = (e) => e && typeof e === "object" && !Array.isArray(e) && Array.isArray(e.instances);
+  return entries.every(isEntry) ? entries : null;
+}
+
+/** Caption and instances of one bench entry. */
+export function benchEntry(entries, index) {
+  if (!Number.isInteger(index) || index < 0 || index >= entries.length) {
+    throw new LayoutParseError(`bench index ${index} is out of range: the file has ${entries.length} entries (0..${entries.length - 1})`);
+  }
+  const entry = entries[index];
+  const items = entry.instances
+    .filter((inst) => inst && typeof inst === "object")
+    .map((inst) => ({ box: inst.bbox ?? inst.box, text: inst.description ?? inst.text }));
+  return { caption: String(entry.caption ?? ""), items: parseInstances(items, `bench entry ${index}`) };
+}
+
+/**
+ * Parse text that the import dialog received: a layout (list or {"instances": [...]}) or a
+ * DEIG-Bench document/entry. Returns {kind: "layout", items} or {kind: "bench", entries}.
+ */
+export function parseImportText(text) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new LayoutParseError(`not valid JSON (${e.message})`);
+  }
+  const isBenchDoc = doc && typeof doc === "object" && !Array.isArray(doc) && "results" in doc;
+  const looksLikeEntry = (e) => e && typeof e === "object" && !Array.isArray(e) && Array.isArray(e.instances);
+  if (isBenchDoc || (Array.isArray(doc) && doc.length && doc.every(looksLikeEntry)) ||
+      (looksLikeEntry(doc) && "caption" in doc)) {
+    const entries = benchEntries(doc);
+    if (!entries) throw new LayoutParseError("bench JSON must be {\"results\": [...]} with at least one entry that has 'instances'");
+    return { kind: "bench", entries };
+  }
+  return { kind: "layout", items: parseDecoded(doc, "layout") };
+}

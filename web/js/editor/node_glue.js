@@ -1,0 +1,185 @@
+// Graph helpers for the box editor: where the canvas aspect and background image come from,
+// whether the layout input is driven by a link, and telling the frontend that the graph changed.
+// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
+// Everything here is defensive: a graph shape it does not understand gives "no answer", never
+// an exception.
+
+const SEARCH_DEPTH = 6;
+const SEARCH_NODES = 60;
+
+export function widgetOf(node, name) {
+  return node?.widgets?.find((w) => w.name === name);
+}
+
+function intValue(v) {
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? Math.round(n) : null;
+}
+
+/** The node feeding input `name` of `node`, with the output slot name, or null. */
+function originOf(node, name) {
+  try {
+    const slot = node.inputs?.findIndex((i) => i.name === name) ?? -1;
+    if (slot < 0 || node.inputs[slot].link == null) return null;
+    const link = node.getInputLink?.(slot);
+    const origin = link ? node.graph?.getNodeById?.(link.origin_id) : null;
+    if (!origin) return null;
+    return { node: origin, output: origin.outputs?.[link.origin_slot]?.name };
+  } catch {
+    return null;
+  }
+}
+
+export function isInputLinked(node, name) {
+  return node.inputs?.some((i) => (i.widget?.name === name || i.name === name) && i.link != null) ?? false;
+}
+
+function label(node) {
+  const title = node.title || node.type || "node";
+  return `${title} #${node.id}`;
+}
+
+/** URL of an image a node shows: its last output/preview images, or a LoadImage selection. */
+export function nodeImageUrl(node, app, api) {
+  try {
+    const outputs = app?.nodeOutputs?.[String(node.id)];
+    const img = outputs?.images?.[0];
+    if (img?.filename) {
+      const q = new URLSearchParams({ filename: img.filename, type: img.type ?? "output", subfolder: img.subfolder ?? "" });
+      return api.apiURL(`/view?${q}`);
+    }
+    const w = widgetOf(node, "image");
+    const isLoader = /LoadImage/i.test(node.comfyClass || node.type || "");
+    if (isLoader && typeof w?.value === "string" && w.value) {
+      let name = w.value.trim();
+      let type = "input";
+      const m = name.match(/^(.*?)\s*\[(input|output|temp)\]$/);
+      if (m) { name = m[1]; type = m[2]; }
+      const cut = name.lastIndexOf("/");
+      const q = new URLSearchParams({ filename: name.slice(cut + 1), type, subfolder: cut >= 0 ? name.slice(0, cut) : "" });
+      return api.apiURL(`/view?${q}`);
+    }
+  } catch { /* no image */ }
+  return null;
+}
+
+function isImageLoader(node) {
+  return /LoadImage/i.test(node.comfyClass || node.type || "") && !!widgetOf(node, "image");
+}
+
+/** A node that fixes a canvas size through width/height widgets (EmptyLatentImage and kin). */
+function latentSize(node) {
+  const w = intValue(widgetOf(node, "width")?.value), h = intValue(widgetOf(node, "height")?.value);
+  return w && h ? { w, h } : null;
+}
+
+/** Nodes downstream of `start` (breadth first, nearest first), not including it. */
+function downstream(start) {
+  const seen = new Set([start.id]);
+  const out = [];
+  let frontier = [start];
+  for (let depth = 0; depth < SEARCH_DEPTH && frontier.length && out.length < SEARCH_NODES; depth++) {
+    const next = [];
+    for (const n of frontier) {
+      (n.outputs ?? []).forEach((_, slot) => {
+        let targets = [];
+        try { targets = n.getOutputNodes?.(slot) ?? []; } catch { targets = []; }
+        for (const t of targets) {
+          if (t && !seen.has(t.id)) { seen.add(t.id); out.push(t); next.push(t); }
+        }
+      });
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+/** Direct upstream neighbours of `node` (one hop), excluding `exclude`. */
+function upstreamNeighbours(node, exclude) {
+  const out = [];
+  (node.inputs ?? []).forEach((inp) => {
+    if (inp.link == null) return;
+    const o = originOf(node, inp.name);
+    if (o && o.node.id !== exclude.id) out.push(o.node);
+  });
+  return out;
+}
+
+/**
+ * Where the editor's aspect ratio comes from, best first:
+ * 1. the node's own width/height when both are linked to something with a readable value;
+ * 2. a LoadImage feeding the masks input (its image size);
+ * 3. an EmptyLatentImage-like or LoadImage node feeding a node this layout flows into;
+ * 4. the node's own width/height widgets.
+ * `imageSize(url)` returns {w, h} of a loaded image or null (still loading).
+ */
+export function findSizeSource(node, app, api, imageSize) {
+  const own = {
+    w: intValue(widgetOf(node, "width")?.value) ?? 512,
+    h: intValue(widgetOf(node, "height")?.value) ?? 512,
+  };
+  try {
+    const ow = originOf(node, "width"), oh = originOf(node, "height");
+    if (ow && oh) {
+      const w = intValue((widgetOf(ow.node, "value") ?? widgetOf(ow.node, ow.output))?.value);
+      const h = intValue((widgetOf(oh.node, "value") ?? widgetOf(oh.node, oh.output))?.value);
+      if (w && h) return { w, h, kind: "link", label: "linked width/height", own };
+    }
+    const m = originOf(node, "masks");
+    if (m && isImageLoader(m.node)) {
+      const s = imageSize(nodeImageUrl(m.node, app, api));
+      if (s) return { ...s, kind: "image", label: label(m.node), own };
+    }
+    for (const d of downstream(node)) {
+      for (const u of upstreamNeighbours(d, node)) {
+        const ls = latentSize(u);
+        if (ls && u.outputs?.some((o) => o.type === "LATENT")) return { ...ls, kind: "latent", label: label(u), own };
+        if (isImageLoader(u)) {
+          const s = imageSize(nodeImageUrl(u, app, api));
+          if (s) return { ...s, kind: "image", label: label(u), own };
+        }
+      }
+    }
+  } catch { /* fall back to the widgets */ }
+  return { ...own, kind: "widgets", label: "node width/height", own };
+}
+
+/**
+ * Background image candidates, best first: a LoadImage feeding the masks input or a node this
+ * layout flows into; then the last image shown by this node or by an output node downstream.
+ */
+export function findBackground(node, app, api) {
+  try {
+    const m = originOf(node, "masks");
+    if (m && isImageLoader(m.node)) {
+      const url = nodeImageUrl(m.node, app, api);
+      if (url) return { url, label: label(m.node) };
+    }
+    const down = downstream(node);
+    for (const d of down) {
+      for (const u of upstreamNeighbours(d, node)) {
+        if (isImageLoader(u)) {
+          const url = nodeImageUrl(u, app, api);
+          if (url) return { url, label: label(u) };
+        }
+      }
+    }
+    const ownUrl = nodeImageUrl(node, app, api);
+    if (ownUrl) return { url: ownUrl, label: "last output" };
+    for (const d of down) {
+      if (isImageLoader(d)) continue;
+      const url = nodeImageUrl(d, app, api);
+      if (url) return { url, label: `last output of ${label(d)}` };
+    }
+  } catch { /* no background */ }
+  return null;
+}
+
+/** Ask the frontend to record the current graph state (workflow modified flag, graph undo). */
+export function notifyGraphChanged(app) {
+  try {
+    const tracker = app?.extensionManager?.workflow?.activeWorkflow?.changeTracker;
+    if (tracker?.checkState) tracker.checkState();
+    app?.graph?.setDirtyCanvas?.(true, false);
+  } catch { /* best effort */ }
+}
