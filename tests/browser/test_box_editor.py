@@ -6,6 +6,9 @@ One browser script per renderer (``box_editor_flow.mjs``) performs the whole use
 what it saw; the assertions are here.
 """
 import json
+import random
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,8 @@ pytestmark = pytest.mark.browser
 
 HERE = Path(__file__).parent
 FLOW = HERE / "box_editor_flow.mjs"
+UNITS = HERE / "box_editor_units.mjs"
+BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
 PACK_URL = "/extensions/ComfyUI-DEIG/"
 EXPECTED_MODULES = {
     "deig_box_editor.js", "editor/canvas_view.js", "editor/colors.js", "editor/editor.js", "editor/io_dialog.js",
@@ -125,3 +130,101 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
 
     for name in (f"box_editor_{mode}.png", f"box_editor_{mode}_widget.png", f"box_editor_error_{mode}.png"):
         assert (artifacts_dir / name).stat().st_size > 5000, name
+
+
+# ------------------------------------------------------------------------ pure modules under Node
+def _random_layouts(n: int, seed: int = 1234) -> list:
+    """Layouts with the awkward cases: 6-decimal ties (pixel edges k/512), tiny values, edges 0/1,
+    floats with 17 digits, and texts with quotes, backslashes, control characters and non-ASCII."""
+    rng = random.Random(seed)
+    words = ["a red car", 'a "quoted" dog', "back\\slash", "tab\there", "line\nbreak", "ünïcödé façade",
+             "emoji 🐈‍⬛ cat", "中文描述", "ctrl \x01\x1f", "  padded text  ", "\u2028sep\u2029"]
+
+    def coord_pair():
+        kind = rng.random()
+        if kind < 0.3:      # pixel edges at 512 px, many exact ties at the 7th decimal
+            a, b = sorted(rng.sample(range(0, 513), 2))
+            return a / 512, b / 512
+        if kind < 0.4:
+            return 0.0, rng.choice([1.0, 1e-5, 0.5])
+        while True:
+            a, b = sorted(rng.random() for _ in range(2))
+            if round(b, 6) > round(a, 6):
+                return a, b
+
+    layouts = []
+    for _ in range(n):
+        items = []
+        for _ in range(rng.randint(0, 6)):
+            x1, x2 = coord_pair()
+            y1, y2 = coord_pair()
+            items.append({"box": [x1, y1, x2, y2], "text": rng.choice(words)})
+        layouts.append(items)
+    return layouts
+
+
+MALFORMED = [
+    "[{", "{}", "42", '"text"', "[1]", '[{"text": "no box"}]', '[{"box": [0, 0, 1], "text": "a"}]',
+    '[{"box": [0, 0, "1", 1], "text": "a"}]', '[{"box": [0.5, 0, 0.5, 1], "text": "a"}]',
+    '[{"box": [0, 0.6, 1, 0.2], "text": "a"}]', '[{"box": [1.5, 1.5, 2, 2], "text": "a"}]',
+    '[{"box": [0, 0, 1, 1], "text": 5}]', '[{"box": [0, 0, 1, 1], "text": "  "}]', '[{"box": [0, 0, 1, 1]}]',
+    '[{"box": [-0.001, 0, 1.0004, 1], "text": "slightly out"}]', '{"instances": [{"box": [0, 0, 1, 1], "text": "ok"}]}',
+    '[{"box": [0, 0, 1, 1], "description": "old key"}]', '[{"bbox": [0, 0, 1, 1], "text": "bench key"}]',
+    "", "   ", "[]",
+]
+EMPTY_TEXT = {'[{"box": [0, 0, 1, 1], "text": "  "}]', '[{"box": [0, 0, 1, 1]}]'}
+
+
+def test_editor_modules_match_backend(tmp_path):
+    """Canonical JSON, parsing rules, colours and the undo model of the editor's modules, run under
+    Node and compared with the backend (deig_core.layout, the preview node's colours)."""
+    if shutil.which("node") is None:
+        pytest.skip("node missing")
+    from deig_core.layout import LayoutError, bench_entry, dump_layout, parse_instances, parse_layout
+
+    layouts = _random_layouts(300)
+    data = {"layouts": layouts, "malformed": MALFORMED}
+    if BENCH.is_file():
+        data["bench"] = {"results": json.loads(BENCH.read_text())["results"][:5]}
+    else:
+        data["bench"] = {"results": [{"caption": "two cats", "instances": [
+            {"bbox": [0.1, 0.2, 0.4000000000000001, 0.9], "description": "a grey cat"},
+            {"bbox": [0.5, 0.25, 0.95, 0.8], "description": "a ginger cat"}]}]}
+    src, dst = tmp_path / "in.json", tmp_path / "out.json"
+    src.write_text(json.dumps(data))
+    proc = subprocess.run(["node", str(UNITS), str(src), str(dst)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(dst.read_text())
+    assert out["failures"] == []
+
+    # The widget's canonical JSON is byte-identical to the backend's dump of the same layout.
+    for items, js in zip(layouts, out["serialized"]):
+        items_ok = all(it["text"].strip() for it in items)
+        if items_ok:
+            assert js == dump_layout(parse_instances(items)), items
+        assert js == dump_layout(parse_layout(js)) if items_ok else True
+    assert out["reparsed"] == out["serialized"]          # idempotent: parse + serialise changes nothing
+
+    # Same accept/reject decisions as the backend; the backend's "empty description" rejection is
+    # the editor's "missing text" warning (a freshly drawn box has no description yet).
+    for text, js in zip(MALFORMED, out["malformed"]):
+        try:
+            parse_layout(text)
+            py_ok = True
+        except LayoutError:
+            py_ok = False
+        if text in EMPTY_TEXT:
+            assert not py_ok and js["ok"] and js["missingText"] == [1], (text, js)
+        else:
+            assert js["ok"] == py_ok, (text, js)
+
+    # DEIG-Bench entries import to exactly the layout the DEIG_LayoutFromBench node produces.
+    bench = out["bench"]
+    assert bench["kind"] == "bench" and bench["count"] == len(data["bench"]["results"])
+    for i, got in enumerate(bench["entries"]):
+        caption, instances = bench_entry(data["bench"], i)
+        assert got == {"caption": caption, "value": dump_layout(instances)}
+
+    # Instance colours are the preview node's colours.
+    from comfyui_deig.nodes.nodes_preview import instance_color
+    assert [tuple(c) for c in out["colors"]] == [instance_color(i) for i in range(len(out["colors"]))]

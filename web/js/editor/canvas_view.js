@@ -6,6 +6,7 @@
 // classic and the Vue node renderer), so hit tests and handles stay right at any zoom level.
 
 import { instanceColor, instanceFill, instanceInk } from "./colors.js";
+import { pyStrip } from "./layout_json.js";
 
 const HANDLE_PX = 7;          // handle half-size on screen
 const DRAG_START_PX = 3;      // movement before a press on empty space becomes a new box
@@ -365,7 +366,7 @@ export class CanvasView {
     const [x1, y1, x2, y2] = it.box;
     const X = clamp01(x1) * cw, Y = clamp01(y1) * ch, W = (clamp01(x2) - clamp01(x1)) * cw, H = (clamp01(y2) - clamp01(y1)) * ch;
     const color = instanceColor(i);
-    const noText = !it.text.trim();
+    const noText = !pyStrip(it.text);
     ctx.fillStyle = instanceFill(i, selected ? 0.28 : this.hover === i ? 0.22 : 0.14);
     ctx.fillRect(X, Y, W, H);
     ctx.setLineDash(noText ? [6, 4] : []);

@@ -1,34 +1,34 @@
 // Instance colours: one per layout position, shared by the canvas, the list and the swatches.
+// The sequence is the one nodes/nodes_preview.py draws with (golden-ratio hue steps, HSV
+// saturation 0.85, value 0.95), so instance N has the same colour in the editor and in the
+// DEIG Preview Layout image.
 // Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
-// Twelve hues picked to stay apart from each other and readable on dark and light backgrounds.
-const PALETTE = [
-  "#ff5a5f", "#3fa7ff", "#ffd23f", "#3ddc84", "#c77dff", "#ff9f1c",
-  "#2ec4b6", "#ff6fb5", "#9bc53d", "#5a7bff", "#e4572e", "#00c2d1",
-];
+const GOLDEN = 0.618033988749895;
 
-/** Colour of instance `index` (0-based); beyond the palette the hue keeps rotating. */
+/** [r, g, b] (0..255) of instance `index` (0-based), as Python's colorsys.hsv_to_rgb + int(). */
+export function instanceRGB(index) {
+  const h = (index * GOLDEN) % 1.0, s = 0.85, v = 0.95;
+  const i = Math.floor(h * 6.0);
+  const f = h * 6.0 - i;
+  const p = v * (1.0 - s), q = v * (1.0 - s * f), t = v * (1.0 - s * (1.0 - f));
+  const rgb = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
+  return rgb.map((c) => Math.trunc(c * 255));
+}
+
 export function instanceColor(index) {
-  if (index < PALETTE.length) return PALETTE[index];
-  const hue = Math.round((index * 137.508) % 360);
-  return `hsl(${hue}, 80%, 60%)`;
+  const [r, g, b] = instanceRGB(index);
+  return `rgb(${r}, ${g}, ${b})`;
 }
 
 /** Same colour with an alpha, for fills. */
 export function instanceFill(index, alpha) {
-  const c = instanceColor(index);
-  if (c.startsWith("#")) {
-    const n = parseInt(c.slice(1), 16);
-    return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-  }
-  return c.replace("hsl(", "hsla(").replace(")", `, ${alpha})`);
+  const [r, g, b] = instanceRGB(index);
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
 /** Black or white, whichever reads better on the instance colour (for the number badge). */
 export function instanceInk(index) {
-  const c = instanceColor(index);
-  if (!c.startsWith("#")) return "#000";
-  const n = parseInt(c.slice(1), 16);
-  const lum = 0.299 * ((n >> 16) & 255) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
-  return lum > 140 ? "#000" : "#fff";
+  const [r, g, b] = instanceRGB(index);
+  return 0.299 * r + 0.587 * g + 0.114 * b > 140 ? "#000" : "#fff";
 }

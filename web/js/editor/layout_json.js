@@ -10,10 +10,20 @@ export class LayoutParseError extends Error {}
 
 const COORD_NAMES = ["x1", "y1", "x2", "y2"];
 
-/** Round to 6 decimals (the precision the canonical JSON keeps). */
+/**
+ * Round to 6 decimals exactly like Python's round(v, 6): on the exact binary value, ties to even.
+ * (toFixed rounds ties up, and ties are common here: a pixel edge at k/512 with k = 4 mod 8 lies
+ * exactly halfway between two 6-decimal numbers.)
+ */
 export function round6(v) {
-  const r = Number(v.toFixed(6));
-  return Object.is(r, -0) ? 0 : r;
+  if (!Number.isFinite(v) || Math.abs(v) >= 1e15) return v;
+  const [ip, fp] = Math.abs(v).toFixed(60).split(".");   // enough digits to tell a tie from a near-tie
+  const rest = fp.slice(6);
+  let n = BigInt(ip + fp.slice(0, 6));
+  const up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || n % 2n === 1n));
+  if (up) n += 1n;
+  const r = Number(n) / 1e6;
+  return v < 0 && r !== 0 ? -r : r;
 }
 
 /** A float the way Python's repr writes it (1.0, 0.25, 5e-05). */
@@ -26,6 +36,17 @@ export function pyFloat(v) {
   }
   return String(v);
 }
+
+// Python's str.strip() whitespace (str.isspace), which differs from JS trim() in a few code points.
+const PY_SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
+
+/** The description as the backend reads it (Python's str.strip()). */
+export function pyStrip(text) {
+  return text.replace(PY_STRIP, "");
+}
+
+const clamp01 = (v) => Math.min(Math.max(v, 0), 1);
 
 function describe(v) {
   if (v === null) return "null";
@@ -66,8 +87,8 @@ export function parseInstances(list, where = "layout") {
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
       throw new LayoutParseError(`${at} must be an object with 'box' and 'text', got ${describe(item)}`);
     }
-    if (!("box" in item) && !("bbox" in item)) throw new LayoutParseError(`${at} has no 'box'`);
-    const box = parseBox("box" in item ? item.box : item.bbox, at);
+    if (!("box" in item)) throw new LayoutParseError(`${at} has no 'box'`);
+    const box = parseBox(item.box, at);
     let text = "text" in item ? item.text : item.description;
     if (text === undefined || text === null) text = "";
     if (typeof text !== "string") throw new LayoutParseError(`${at}: 'text' must be a string, got ${describe(text)}`);
@@ -82,7 +103,7 @@ export function parseLayoutValue(value) {
     if (Array.isArray(value) || typeof value === "object") return parseDecoded(value, "layout");
     throw new LayoutParseError(`layout must be JSON text, got ${typeof value}`);
   }
-  if (!value.trim()) return [];
+  if (!pyStrip(value)) return [];
   let decoded;
   try {
     decoded = JSON.parse(value);
@@ -102,15 +123,19 @@ function parseDecoded(decoded, where) {
 /** 1-based numbers of instances without a description. */
 export function missingText(items) {
   const out = [];
-  items.forEach((it, i) => { if (!it.text.trim()) out.push(i + 1); });
+  items.forEach((it, i) => { if (!pyStrip(it.text)) out.push(i + 1); });
   return out;
 }
 
-/** Canonical JSON text of [{box, text}], formatted like Python's dump_layout. */
+/**
+ * Canonical JSON text of [{box, text}]: what deig_core.layout.dump_layout(parse_layout(...)) writes
+ * for the same layout (coordinates clamped to 0..1 and rounded to 6 decimals, text stripped,
+ * Python's json.dumps spacing), so the widget value and the backend's canonical form are equal.
+ */
 export function serializeLayout(items) {
   const parts = items.map((it) => {
-    const box = it.box.map((v) => pyFloat(round6(v))).join(", ");
-    return `{"box": [${box}], "text": ${JSON.stringify(it.text)}}`;
+    const box = it.box.map((v) => pyFloat(round6(clamp01(v)))).join(", ");
+    return `{"box": [${box}], "text": ${JSON.stringify(pyStrip(it.text))}}`;
   });
   return `[${parts.join(", ")}]`;
 }

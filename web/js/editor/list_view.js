@@ -3,6 +3,7 @@
 // Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { instanceColor, instanceInk } from "./colors.js";
+import { pyStrip } from "./layout_json.js";
 
 function el(tag, cls, props = {}) {
   const e = document.createElement(tag);
@@ -105,8 +106,8 @@ export class DetailPanel {
     this.badge.textContent = String(i + 1);
     this.badge.style.background = instanceColor(i);
     this.badge.style.color = instanceInk(i);
-    this.title.textContent = it.text.trim() ? `instance ${i + 1}` : `instance ${i + 1}: needs a description`;
-    this.title.classList.toggle("deig-be-warn", !it.text.trim());
+    this.title.textContent = pyStrip(it.text) ? `instance ${i + 1}` : `instance ${i + 1}: needs a description`;
+    this.title.classList.toggle("deig-be-warn", !pyStrip(it.text));
     setField(this.text, it.text);
     this.text.readOnly = ro;
     const { w, h } = this.host.imageSize();
@@ -167,7 +168,7 @@ export class ListView {
       const r = this.rows[i];
       r.index = i;
       r.row.classList.toggle("deig-be-selected", i === this.state.selected);
-      r.row.classList.toggle("deig-be-missing", !it.text.trim());
+      r.row.classList.toggle("deig-be-missing", !pyStrip(it.text));
       r.badge.textContent = String(i + 1);
       r.badge.style.background = instanceColor(i);
       r.badge.style.color = instanceInk(i);
