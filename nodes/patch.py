@@ -87,6 +87,11 @@ class DEIGPatch:
             raise ValueError("DEIG Apply: this model is patched with DEIG, so its positive and negative conditioning "
                              "must both come from DEIG Encode / DEIG Encode Negative (got a conditioning without "
                              "DEIG data, e.g. from CLIPTextEncode)")
+        expected = self.model.cfg.ide.input_dim
+        if grounding.context_t5.shape[-1] != expected:
+            raise ValueError(f"DEIG Apply: the conditioning was encoded with a {grounding.context_t5.shape[-1]}-dim text "
+                             f"encoder but this DEIG model expects {expected} (Flan-T5-XL is 2048); use the T5 encoder "
+                             "that belongs to these DEIG weights in DEIG T5 Encoder Loader")
         if grounding.batch != x.shape[0]:
             grounding = grounding.repeated(x.shape[0])
         state = StepState(self.model, grounding, timesteps, tuple(x.shape[-2:]), self.schedule.scale(timesteps),

@@ -1,0 +1,303 @@
+"""`make bench`: speed and memory of DEIG on a full-size SD1.5 UNet (random weights), on this machine.
+
+Prints one line per figure, ``bench <name>=<value>``. Every ratio is measured inside the same run.
+Defaults: 30 instances x 16 tokens, 512x512 (64x64 latent), CFG batch 2 (cond + null-grounding
+uncond), float32 on the CPU (``--device cuda --dtype fp16`` on a GPU). Peak memory figures come from
+child processes (``VmHWM`` on the CPU, the allocator's peak on CUDA) so one measurement cannot
+hide another's peak.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from _pack import import_pack
+
+N_INST, S_TOK = 30, 16
+
+
+def _rss_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+class Peak:
+    """Extra peak memory (bytes) of a region over what was resident when it started."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def __enter__(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated()
+        else:
+            self.base = _rss_kb("VmRSS:") * 1024
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            self.extra = torch.cuda.max_memory_allocated() - self.base
+        else:
+            self.extra = _rss_kb("VmHWM:") * 1024 - self.base
+
+
+def timed(fn, device, repeat: int, warmup: bool = True) -> float:
+    def once():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t
+
+    if warmup:
+        once()
+    return statistics.median(once() for _ in range(repeat))
+
+
+# ---------------------------------------------------------------- fixtures
+def random_fill_(module, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if name.endswith(("alpha_attn", "alpha_dense")):
+                p.fill_(0.3)
+            elif p.ndim >= 2:
+                p.copy_(torch.randn(p.shape, generator=g) / p[0].numel() ** 0.5)
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.02 + (1.0 if name.endswith("weight") else 0.0))
+    return module
+
+
+def layout(n=N_INST, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g) * 0.7
+    wh = torch.rand(n, 2, generator=g) * 0.25 + 0.05
+    return torch.cat([xy, (xy + wh).clamp(max=1.0)], dim=1)
+
+
+def deig_model(device, dtype):
+    from comfyui_deig.deig_core.model import DEIGConfig, DEIGModel, FuserSpec
+    from comfyui_deig.deig_core.unet_layout import SD15_UNET, unet_layout
+
+    cfg = DEIGConfig(fusers=tuple(FuserSpec(b, i, c) for b, i, c in unet_layout(SD15_UNET).blocks))
+    return random_fill_(DEIGModel(cfg)).to(device, dtype).eval().requires_grad_(False)
+
+
+def sd15_unet_patcher(device, dtype):
+    from comfyui_deig.deig_core.unet_layout import SD15_UNET
+    from comfyui_deig.nodes.host_unet import sd15_patcher
+
+    cfg = dict(SD15_UNET, in_channels=4, out_channels=4, num_heads=8, context_dim=768)
+    patcher = sd15_patcher(cfg, dtype=dtype, device=device)
+    random_fill_(patcher.model.diffusion_model)
+    patcher.model.diffusion_model.to(device, dtype)
+    return patcher
+
+
+def groundings(device, n=N_INST, text_len=128, text_dim=2048):
+    from comfyui_deig.deig_core.grounding import Grounding
+
+    g = torch.Generator().manual_seed(1)
+    cond = Grounding(torch.randn(1, text_len, text_dim, generator=g), torch.randn(1, n, text_len, text_dim, generator=g),
+                     layout(n)[None], torch.ones(1, n, dtype=torch.bool))
+    return Grounding.concat([cond, Grounding.null(torch.randn(1, text_len, text_dim, generator=g))])
+
+
+# ---------------------------------------------------------------- fuser-level measures
+def fuser_case(device, dtype, hw=64, dim=320):
+    from comfyui_deig.deig_core.fuser import GatedSelfAttentionFuser
+    from comfyui_deig.deig_core.masks import region_masks
+
+    fuser = random_fill_(GatedSelfAttentionFuser(dim, 768, 8)).to(device, dtype).eval()
+    x = torch.randn(2, hw * hw, dim, device=device, dtype=dtype)
+    objs = torch.randn(2, N_INST * S_TOK, 768, device=device, dtype=dtype)
+    allowed = region_masks(layout(), (hw, hw), (hw, hw)).flatten(1).T
+    allowed = torch.stack([allowed, torch.zeros_like(allowed)]).to(device)
+    return fuser, x, objs, allowed
+
+
+def measure_fuser(kind, device, dtype, repeat):
+    from comfyui_deig.deig_core.dense_reference import dense_fuser_forward
+
+    fuser, x, objs, allowed = fuser_case(device, dtype)
+    fn = (lambda: fuser(x, objs, allowed, 1.0)) if kind == "fast" else (lambda: dense_fuser_forward(fuser, x, objs, allowed))
+    with torch.no_grad():
+        with Peak(device) as peak:
+            fn()
+        return {"time": timed(fn, device, repeat), "mem": peak.extra}
+
+
+# ---------------------------------------------------------------- whole-step measures
+class FloorPatch:
+    """Unmasked gated self-attention of the same shapes: visual rows over [visual; all object tokens]."""
+
+    def __init__(self, deig, objs):
+        self.deig, self.objs = deig, objs
+
+    def __call__(self, x, extra):
+        import torch.nn.functional as F
+
+        f = self.deig.fuser_for(extra["block"], extra["block_index"])
+        a = f.attn
+        nx, no = f.norm1(x), f.norm1(f.linear(self.objs.to(x)))
+        q = a.split(a.to_q(nx))
+        k = a.split(torch.cat([a.to_k(nx), a.to_k(no)], 1))
+        v = a.split(torch.cat([a.to_v(nx), a.to_v(no)], 1))
+        out = a.to_out(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).flatten(2))
+        x = x + torch.tanh(f.alpha_attn) * out
+        return x + torch.tanh(f.alpha_dense) * f.ff(f.norm2(x))
+
+
+def gligen_patch(latent_shape, device, dtype):
+    import comfy.gligen
+
+    dims = [320] * 2 + [640] * 2 + [1280] * 2 + [1280] + [1280] * 3 + [640] * 3 + [320] * 3
+    modules = [comfy.gligen.GatedSelfAttentionDense(d, 768, 8, d // 8) for d in dims]
+    gligen = random_fill_(comfy.gligen.Gligen(modules, comfy.gligen.PositionNet(768, 768), 768)).to(device, dtype)
+    b, _, h, w = latent_shape
+    params = []
+    for x1, y1, x2, y2 in layout().tolist():
+        params.append([torch.randn(1, 768, device=device, dtype=dtype), (y2 - y1) * h, (x2 - x1) * w, y1 * h, x1 * w])
+    return gligen.set_position(latent_shape, params, device)
+
+
+def measure_step(kind, device, dtype, repeat, size=512, warmup=True):
+    from comfyui_deig.deig_core.grounding import StepState
+    from comfyui_deig.nodes.patch import Schedule, apply_deig, transformer_options_for_call
+
+    import comfy.model_patcher
+
+    base = sd15_unet_patcher(device, dtype)
+    lat = size // 8
+    x = torch.randn(2, 4, lat, lat, device=device, dtype=dtype)
+    t = torch.full((2,), 500.0, device=device)
+    ctx = torch.randn(2, 77, 768, device=device, dtype=dtype)
+    unet = base.model.diffusion_model
+    kwargs, options, out = {}, {}, {}
+    if kind in ("deig", "floor", "ide"):
+        deig = deig_model(device, dtype)
+        out["deig_weight_bytes"] = sum(p.numel() * p.element_size() for p in deig.parameters())
+        patcher = comfy.model_patcher.ModelPatcher(deig, device, device)
+        g = groundings(device)
+        if kind == "deig":
+            options = transformer_options_for_call(apply_deig(base, patcher, Schedule()))
+            kwargs = {"deig": g}
+        elif kind == "floor":
+            objs = torch.randn(2, N_INST * S_TOK, 768, device=device, dtype=dtype)
+            options = {"patches": {"middle_patch": [FloorPatch(deig, objs)]}}
+        else:  # the IDE and position net alone (what StepState computes once per call)
+            strength = torch.ones(2)
+            with torch.no_grad():
+                out["time"] = timed(lambda: StepState(deig, g, t, (lat, lat), strength, device, dtype), device, repeat)
+            return out
+    elif kind == "gligen":
+        options = {"patches": {"middle_patch": [gligen_patch(x.shape, device, dtype)]}}
+
+    def step():
+        return unet(x, t, context=ctx, transformer_options=dict(options), **kwargs)
+
+    with torch.no_grad():
+        with Peak(device) as peak:
+            start = time.perf_counter()
+            step()  # the first call is measured for memory (and, for the big case, is the only timed one)
+            out["time"] = time.perf_counter() - start
+        if warmup:
+            out["time"] = timed(step, device, repeat, warmup=False)
+        out["mem"] = peak.extra
+    return out
+
+
+def measure_t5(device, repeat):
+    from transformers import T5Config, T5EncoderModel
+
+    from comfyui_deig.deig_core.text_encoder import T5TextEncoder, load_tokenizer
+    from comfyui_deig.nodes.nodes_loaders import HOST_TOKENIZER
+
+    torch.manual_seed(0)
+    cfg = T5Config(d_model=768, d_ff=2048, num_layers=12, num_heads=12, d_kv=64, feed_forward_proj="gated-gelu")
+    enc = T5TextEncoder(T5EncoderModel(cfg).to(device).eval(), load_tokenizer(HOST_TOKENIZER))
+    texts = ["a photo of a busy street"] + [f"instance {i}: a person in a red coat and blue jeans" for i in range(N_INST)]
+    t0 = time.perf_counter()
+    enc.encode(texts)
+    first = time.perf_counter() - t0
+    second = timed(lambda: enc.encode(texts), device, repeat)
+    return {"first": first, "second": second}
+
+
+MEASURES = {"fuser_fast": lambda a: measure_fuser("fast", *a), "fuser_dense": lambda a: measure_fuser("dense", *a),
+            "step_plain": lambda a: measure_step("plain", *a), "step_deig": lambda a: measure_step("deig", *a),
+            "step_floor": lambda a: measure_step("floor", *a), "step_gligen": lambda a: measure_step("gligen", *a),
+            "step_ide": lambda a: measure_step("ide", *a),
+            "step_deig_1024": lambda a: measure_step("deig", a[0], a[1], 1, size=1024, warmup=False),
+            "t5": lambda a: measure_t5(a[0], a[2])}
+
+
+def child(name, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", name, "--device", args.device, "--dtype", args.dtype,
+           "--repeat", str(args.repeat)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"bench child {name} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--child")
+    ap.add_argument("--skip-1024", action="store_true")
+    args = ap.parse_args(argv)
+    import_pack()
+    device = torch.device(args.device)
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
+    if args.child:
+        print(json.dumps(MEASURES[args.child]((device, dtype, args.repeat))))
+        return 0
+
+    r = {name: child(name, args) for name in MEASURES if not (args.skip_1024 and name.endswith("1024"))}
+    mb = 1024 * 1024
+    deig, plain = r["step_deig"], r["step_plain"]
+    figures = {
+        "device": args.device, "dtype": args.dtype, "threads": torch.get_num_threads(),
+        "fuser_vs_dense": r["fuser_fast"]["time"] / r["fuser_dense"]["time"],
+        "fuser_mem_vs_dense": r["fuser_fast"]["mem"] / r["fuser_dense"]["mem"],
+        "step_vs_floor": deig["time"] / r["step_floor"]["time"],
+        "step_vs_gligen": deig["time"] / r["step_gligen"]["time"],
+        "step_vs_plain": deig["time"] / plain["time"],
+        "act_mem_mb": (deig["mem"] - plain["mem"]) / mb,  # both peaks are over a resident base (weights included)
+        "ide_share": r["step_ide"]["time"] / deig["time"],
+        "t5_cached": r["t5"]["second"] / r["t5"]["first"],
+        "fuser_fast_s": r["fuser_fast"]["time"], "fuser_dense_s": r["fuser_dense"]["time"],
+        "fuser_fast_mem_mb": r["fuser_fast"]["mem"] / mb, "fuser_dense_mem_mb": r["fuser_dense"]["mem"] / mb,
+        "step_plain_s": plain["time"], "step_floor_s": r["step_floor"]["time"],
+        "step_gligen_s": r["step_gligen"]["time"], "step_deig_s": deig["time"],
+        "t5_first_s": r["t5"]["first"], "t5_cached_s": r["t5"]["second"],
+    }
+    if "step_deig_1024" in r:
+        hw = (1024 // 8) ** 2
+        figures["step_deig_1024_s"] = r["step_deig_1024"]["time"]
+        figures["step_deig_1024_mem_mb"] = r["step_deig_1024"]["mem"] / mb
+        figures["dense_mask_1024_mb"] = 2 * 8 * (hw + N_INST * S_TOK) ** 2 / mb  # bool mask, batch 2 x 8 heads
+    for k, v in figures.items():
+        print(f"bench {k}={v:.4g}" if isinstance(v, float) else f"bench {k}={v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
