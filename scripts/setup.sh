@@ -7,19 +7,21 @@ cd "$REPO_ROOT"
 S="$REPO_ROOT/scripts"
 TORCH_PIN="torch==2.13.0"
 step() { printf '== setup: %s\n' "$*"; }
+# pip, without the per-package notes about this machine's optional local index folders
+pip_q() { "$VPY" -m pip "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
 # 1. venv + CPU torch first (the wheel comes from this machine's find-links), then everything else
 #    with the constraints file so pip never swaps torch.
 if [ ! -x "$VPY" ]; then step "create $VENV"; python3 -m venv "$VENV"; fi
 if ! "$VPY" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '2.13.0' else 1)" 2>/dev/null; then
   step "install $TORCH_PIN"
-  "$VPY" -m pip install --quiet "$TORCH_PIN"
+  pip_q install --quiet "$TORCH_PIN"
 fi
 REQ_STAMP="$VENV/.deig-requirements.sha"
 REQ_SUM="$(cat "$S/constraints.txt" "$S/requirements-host.txt" "$S/requirements-test.txt" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$REQ_STAMP" 2>/dev/null)" != "$REQ_SUM" ]; then
   step "pip install pinned host + test requirements"
-  "$VPY" -m pip install --quiet -c "$S/constraints.txt" -r "$S/requirements-host.txt" -r "$S/requirements-test.txt"
+  pip_q install --quiet -c "$S/constraints.txt" -r "$S/requirements-host.txt" -r "$S/requirements-test.txt"
   echo "$REQ_SUM" > "$REQ_STAMP"
 fi
 

@@ -67,6 +67,18 @@ def sys_path_entries() -> list[str]:
     return [str(host_dir()), str(pkgs_dir()), str(REPO_ROOT)]
 
 
+def ensure_pack_package() -> Path:
+    """Make ``pkgs_dir()/comfyui_deig -> repo root`` exist (``make setup`` does it too). Idempotent."""
+    link = pkgs_dir() / PACK_PACKAGE
+    if not link.is_symlink() and not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            link.symlink_to(REPO_ROOT)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+    return link
+
+
 def install_sys_path() -> None:
     """Put :func:`sys_path_entries` at the front of ``sys.path`` in that order (idempotent)."""
     for entry in reversed(sys_path_entries()):
