@@ -80,7 +80,9 @@ def ensure_pack_package() -> Path:
 
 
 def install_sys_path() -> None:
-    """Put :func:`sys_path_entries` at the front of ``sys.path`` in that order (idempotent)."""
+    """Put :func:`sys_path_entries` at the front of ``sys.path`` in that order (idempotent),
+    creating the ``comfyui_deig`` link first when it is missing."""
+    ensure_pack_package()
     for entry in reversed(sys_path_entries()):
         while entry in sys.path:
             sys.path.remove(entry)
