@@ -4,8 +4,8 @@ REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 PY := $(REPO)/.venv/bin/python
 HOST = $(shell python3 $(REPO)/tests/support/host.py host)
 PORT ?= 8188
-VECTORS ?= $(REPO)/../shared/reference/deig_reference_vectors.safetensors
-META ?= $(REPO)/../shared/reference/deig_reference_vectors.json
+VECTORS ?= $(abspath $(REPO)/../shared/reference/deig_reference_vectors.safetensors)
+META ?= $(abspath $(REPO)/../shared/reference/deig_reference_vectors.json)
 PYTEST_ARGS ?=
 
 .PHONY: setup test demo serve parity bench soak
@@ -23,8 +23,7 @@ serve: setup
 	cd $(HOST) && exec $(PY) main.py --cpu --listen 127.0.0.1 --port $(PORT)
 
 parity: setup
-	cd $(REPO) && if [ -f deig_core/parity.py ]; then $(PY) -m deig_core.parity --vectors $(VECTORS) --meta $(META); \
-	  else $(PY) scripts/parity.py --vectors $(VECTORS) --meta $(META); fi
+	cd $(REPO) && $(PY) scripts/parity.py --vectors $(VECTORS) --meta $(META)
 
 bench: setup
 	cd $(REPO) && $(PY) scripts/bench.py

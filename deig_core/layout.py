@@ -7,7 +7,7 @@ Canonical form (what the web widget stores, what workflows share)::
 Coordinates are normalised to the image (0..1, origin top-left, x to the right). Parsing rules,
 shared by every entry point (widget value, DEIG-Bench import, tests):
 
-* a box must have four finite numbers with x2 > x1 and y2 > y1;
+* a box must have four finite numbers with x2 > x1 and y2 > y1, each side at least 1e-4;
 * coordinates slightly outside the image are clamped to [0, 1] (the editor can overshoot a border by
   rounding); a box that lies entirely outside, or has no area after clamping, is an error;
 * the description must be a non-empty string (an empty box carries no instance to generate);
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 TRAINED_MAX_INSTANCES = 30
+MIN_BOX_SIDE = 1e-4  # normalised; smaller boxes have no area at any resolution (and would not survive JSON rounding)
 
 
 class LayoutError(ValueError):
@@ -52,6 +53,8 @@ def _parse_box(raw: Any, where: str) -> tuple[float, float, float, float]:
     cx1, cy1, cx2, cy2 = (min(max(v, 0.0), 1.0) for v in vals)
     if cx2 <= cx1 or cy2 <= cy1:
         raise LayoutError(f"{where}: box {vals} lies outside the image (coordinates are normalised to 0..1)")
+    if cx2 - cx1 < MIN_BOX_SIDE or cy2 - cy1 < MIN_BOX_SIDE:
+        raise LayoutError(f"{where}: box {vals} has (almost) zero area inside the image; draw a larger box")
     return (cx1, cy1, cx2, cy2)
 
 
