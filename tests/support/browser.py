@@ -9,10 +9,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 from . import host
+from .server import die_with_parent
 
 CHROMIUM = Path(os.environ.get("DEIG_CHROMIUM", "/usr/bin/chromium"))
 NODE_MODULES = host.REPO_ROOT / "node_modules" / "playwright-core"
@@ -45,17 +47,23 @@ def run_browser_script(script_path, base_url: str, artifacts_dir, timeout: float
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     cmd = ["node", str(script_path), base_url, str(artifacts_dir), *args]
     env = dict(os.environ, DEIG_CHROMIUM=str(CHROMIUM))
+    proc = subprocess.Popen(cmd, cwd=host.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=die_with_parent)
     try:
-        proc = subprocess.run(cmd, cwd=host.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        raise BrowserScriptError(f"{script_path} timed out after {timeout}s\nstderr:\n{_tail(e.stderr)}") from None
-    (artifacts_dir / "node-stdout.txt").write_text(proc.stdout)
-    (artifacts_dir / "node-stderr.txt").write_text(proc.stderr)
-    result = _last_json(proc.stdout)
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)  # node and the Chromium it started
+        stdout, stderr = proc.communicate()
+        raise BrowserScriptError(f"{script_path} timed out after {timeout}s\nstderr:\n{_tail(stderr)}\n"
+                                 f"stdout:\n{_tail(stdout)}") from None
+    finally:
+        _kill_group(proc.pid)  # whatever Chromium processes outlived node
+    (artifacts_dir / "node-stdout.txt").write_text(stdout)
+    (artifacts_dir / "node-stderr.txt").write_text(stderr)
+    result = _last_json(stdout)
     if proc.returncode != 0 or result is None:
-        raise BrowserScriptError(f"{script_path} exited {proc.returncode}\nstderr:\n{_tail(proc.stderr)}\n"
-                                 f"stdout:\n{_tail(proc.stdout)}")
+        raise BrowserScriptError(f"{script_path} exited {proc.returncode}\nstderr:\n{_tail(stderr)}\n"
+                                 f"stdout:\n{_tail(stdout)}")
     return result
 
 
@@ -82,6 +90,13 @@ def unexpected_errors(result: dict, base_url: str) -> list:
             continue
         kept.append(err)
     return kept + list(result.get("pageErrors", []))
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _last_json(stdout: str):

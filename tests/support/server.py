@@ -6,6 +6,7 @@ output, temp and user folders are fresh, and so is the database. Nothing is writ
 """
 from __future__ import annotations
 
+import ctypes
 import importlib.metadata
 import json
 import logging
@@ -46,6 +47,14 @@ class PromptError(RuntimeError):
     def __init__(self, message: str, payload=None):
         super().__init__(message)
         self.payload = payload
+
+
+def die_with_parent() -> None:
+    """preexec_fn: have Linux SIGTERM this child when the test process dies (even by SIGKILL)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -115,7 +124,8 @@ class ComfyServer:
         self._log_fh = open(self.log_path, "ab")
         log.info("starting ComfyUI: %s", " ".join(self.command()))
         self._proc = subprocess.Popen(self.command(), cwd=self.host_dir, env=env, stdin=subprocess.DEVNULL,
-                                      stdout=self._log_fh, stderr=subprocess.STDOUT, start_new_session=True)
+                                      stdout=self._log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                      preexec_fn=die_with_parent)
         try:
             poll(self._ready, timeout, interval=0.2, what=f"ComfyUI at {self.base_url}/object_info")
         except BaseException:
