@@ -32,9 +32,12 @@ export function packErrors(result) {
 
 /** Clear the graph, add one layout node at graph position (x, y), reset the view. Returns its id. */
 export async function addLayoutNode(page, { x = 60, y = 130, width = 560, height = 720 } = {}) {
+  // Clear first and let the Vue node renderer drop the old nodes: a node re-added in the same tick
+  // with a recycled id would reuse the old Vue component, which keeps the old DOM widget element.
+  await page.evaluate(() => window.app.graph.clear());
+  await page.waitForFunction(() => !document.querySelector('.lg-node'), null, { polling: 50 });
   const id = await page.evaluate(({ cls, x, y, width, height }) => {
     const app = window.app;
-    app.graph.clear();
     app.canvas.ds.offset = [0, 0];
     app.canvas.ds.scale = 1;
     const node = window.LiteGraph.createNode(cls);

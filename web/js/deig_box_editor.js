@@ -85,7 +85,8 @@ app.registerExtension({
     try {
       // Size and background can come from other nodes (a latent size, a loaded or generated image).
       api.addEventListener("graphChanged", refreshAll);
-      api.addEventListener("executed", refreshAll);
+      // After the app has stored the new outputs (its own listener runs first, but be sure).
+      api.addEventListener("executed", () => setTimeout(refreshAll, 0));
     } catch (e) {
       console.warn("[DEIG box editor] live refresh unavailable:", e);
     }

@@ -6,7 +6,7 @@
 // classic and the Vue node renderer), so hit tests and handles stay right at any zoom level.
 
 import { instanceColor, instanceFill, instanceInk } from "./colors.js";
-import { pyStrip } from "./layout_json.js";
+import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
 
 const HANDLE_PX = 7;          // handle half-size on screen
 const DRAG_START_PX = 3;      // movement before a press on empty space becomes a new box
@@ -98,7 +98,8 @@ export class CanvasView {
   _minSize() {
     const { w, h } = this.host.imageSize();
     const px = this.host.snap() ? GRID_PX : MIN_BOX_IMG_PX;
-    return { mx: Math.min(px / w, 1), my: Math.min(px / h, 1) };
+    const side = 2 * MIN_BOX_SIDE;   // stays above the backend's minimum after 6-decimal rounding
+    return { mx: Math.min(Math.max(px / w, side), 1), my: Math.min(Math.max(px / h, side), 1) };
   }
 
   // ---- hit testing ------------------------------------------------------------------------

@@ -10,6 +10,9 @@ export class LayoutParseError extends Error {}
 
 const COORD_NAMES = ["x1", "y1", "x2", "y2"];
 
+/** Smallest box side the backend accepts (deig_core.layout.MIN_BOX_SIDE), normalised. */
+export const MIN_BOX_SIDE = 1e-4;
+
 /**
  * Round to 6 decimals exactly like Python's round(v, 6): on the exact binary value, ties to even.
  * (toFixed rounds ties up, and ties are common here: a pixel edge at k/512 with k = 4 mod 8 lies
@@ -69,6 +72,9 @@ function parseBox(raw, where) {
   const c = raw.map((v) => Math.min(Math.max(v, 0), 1));
   if (c[2] <= c[0] || c[3] <= c[1]) {
     throw new LayoutParseError(`${where}: box [${raw.join(", ")}] lies outside the image (coordinates are normalised to 0..1)`);
+  }
+  if (c[2] - c[0] < MIN_BOX_SIDE || c[3] - c[1] < MIN_BOX_SIDE) {
+    throw new LayoutParseError(`${where}: box [${raw.join(", ")}] has (almost) zero area inside the image; draw a larger box`);
   }
   return raw.slice();
 }

@@ -3,7 +3,7 @@
 // Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { instanceColor, instanceInk } from "./colors.js";
-import { pyStrip } from "./layout_json.js";
+import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
 
 function el(tag, cls, props = {}) {
   const e = document.createElement(tag);
@@ -64,7 +64,7 @@ export class DetailPanel {
     const box = it.box.slice();
     box[j] = Math.min(Math.max(v, 0), size) / size;
     // Keep a positive size: a coordinate typed past its partner pushes the partner along.
-    const min = 1 / size;
+    const min = Math.max(1 / size, 2 * MIN_BOX_SIDE);
     if (j < 2 && box[j] >= box[j + 2]) {
       box[j + 2] = Math.min(1, box[j] + min);
       box[j] = Math.min(box[j], box[j + 2] - min);

@@ -45,7 +45,9 @@ export class LayoutState extends EventTarget {
   /** Load a stored value (workflow load, paste into the raw editor). Clears history if asked. */
   load(value, { keepHistory = false } = {}) {
     const text = typeof value === "string" ? value : value == null ? "" : JSON.stringify(value);
-    if (typeof value === "string" && value === this.value && !this.error) return false;
+    // The value we already hold (e.g. the Vue renderer echoing our own change back): no-op, so
+    // the history survives.
+    if (text === this.value) return false;
     if (keepHistory) this._pushUndo();
     else this._clearHistory();
     try {

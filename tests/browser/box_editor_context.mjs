@@ -1,0 +1,227 @@
+// Box editor in its graph context and its dialogs (argv: MODE BENCH_JSON_PATH):
+// aspect ratio from the node's widgets / a downstream EmptyLatentImage / a LoadImage on the masks
+// input, background from a LoadImage or the last output image downstream, import (DEIG-Bench entry,
+// file, append, invalid input), export (text, download, clipboard), the raw JSON field, and the
+// read-only state when the layout input is linked. Prints one JSON object; the test asserts.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runBrowser, openComfy } from './driver.mjs';
+import * as L from './box_editor_lib.mjs';
+
+async function aspect(page, id) {
+  const r = await L.canvasRect(page, id);
+  return r.width / r.height;
+}
+
+async function waitAspect(page, id, want, what) {
+  await page.waitForFunction(({ id, want }) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    const r = c?.getBoundingClientRect();
+    return r && r.height > 0 && Math.abs(r.width / r.height - want) < 0.02;
+  }, { id, want }, { polling: 100 }).catch((e) => { throw new Error(`aspect ${want} (${what}): ${e.message}`); });
+  return aspect(page, id);
+}
+
+async function statusText(page, id) {
+  return L.editorLocator(page, id).locator('.deig-be-status').innerText();
+}
+
+/** Pixel of the editor canvas at a normalised point. */
+async function pixel(page, id, nx, ny) {
+  return page.evaluate(({ id, nx, ny }) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    return Array.from(c.getContext('2d').getImageData(Math.floor(nx * c.width), Math.floor(ny * c.height), 1, 1).data);
+  }, { id, nx, ny });
+}
+
+async function waitPixel(page, id, nx, ny, pred, what) {
+  await page.waitForFunction(({ id, nx, ny, src }) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    const p = Array.from(c.getContext('2d').getImageData(Math.floor(nx * c.width), Math.floor(ny * c.height), 1, 1).data);
+    return new Function('p', `return (${src})(p)`)(p);
+  }, { id, nx, ny, src: pred.toString() }, { polling: 100 }).catch((e) => { throw new Error(`pixel (${what}): ${e.message}`); });
+  return pixel(page, id, nx, ny);
+}
+
+/** Add a node of `type` at (x, y); set widget values; return its id. */
+async function addNode(page, type, x, y, widgets = {}) {
+  return page.evaluate(({ type, x, y, widgets }) => {
+    const n = window.LiteGraph.createNode(type);
+    n.pos = [x, y];
+    window.app.graph.add(n);
+    for (const [name, v] of Object.entries(widgets)) {
+      const w = n.widgets.find((k) => k.name === name);
+      w.value = v;
+      w.callback?.(v);
+    }
+    return n.id;
+  }, { type, x, y, widgets });
+}
+
+async function connect(page, fromId, fromSlot, toId, toInput) {
+  await page.evaluate(({ fromId, fromSlot, toId, toInput }) => {
+    const g = window.app.graph;
+    const to = g.getNodeById(toId);
+    const slot = to.inputs.findIndex((i) => i.name === toInput);
+    if (slot < 0) throw new Error(`no input ${toInput} on ${to.type}`);
+    g.getNodeById(fromId).connect(fromSlot, to, slot);
+  }, { fromId, fromSlot, toId, toInput });
+}
+
+/** Move the pointer over the editor (the editor re-reads the graph on pointer enter). */
+async function hover(page, id) {
+  const box = await L.canvasRect(page, id);
+  await page.mouse.move(10, 10);
+  await page.mouse.move(box.left + 5, box.top + 5);
+}
+
+async function setLayout(page, id, value) {
+  await page.evaluate(({ id, value }) => {
+    const w = window.app.graph.getNodeById(id).widgets.find((k) => k.name === 'layout');
+    w.value = value;
+  }, { id, value });
+}
+
+await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
+  const mode = args[0] === 'vue' ? 'vue' : 'classic';
+  const benchText = await readFile(args[1], 'utf8');
+  const out = { mode };
+  await L.prepareSettings(baseUrl, { vueNodes: mode === 'vue' });
+  await openComfy(page, baseUrl);
+
+  // ---- aspect ratio: node widgets, then a downstream EmptyLatentImage, then sync ----
+  let id = await L.addLayoutNode(page, { width: 480, height: 760 });
+  out.aspectDefault = await aspect(page, id);
+  await page.evaluate((id) => {
+    const w = window.app.graph.getNodeById(id).widgets.find((k) => k.name === 'width');
+    w.value = 768;
+    w.callback?.(768);
+  }, id);
+  out.aspectWidgets = await waitAspect(page, id, 768 / 512, 'width widget');
+  const enc = await addNode(page, 'DEIG_Encode', 700, 130);
+  const ks = await addNode(page, 'KSampler', 1000, 130);
+  const lat = await addNode(page, 'EmptyLatentImage', 700, 500, { width: 512, height: 896 });
+  await connect(page, id, 0, enc, 'layout');
+  await connect(page, enc, 0, ks, 'positive');
+  await connect(page, lat, 0, ks, 'latent_image');
+  await hover(page, id);
+  out.aspectLatent = await waitAspect(page, id, 512 / 896, 'EmptyLatentImage');
+  out.statusLatent = await statusText(page, id);
+  await L.editorLocator(page, id).locator('.deig-be-status button').click();
+  out.afterSync = await page.evaluate((id) => {
+    const n = window.app.graph.getNodeById(id);
+    return [n.widgets.find((k) => k.name === 'width').value, n.widgets.find((k) => k.name === 'height').value];
+  }, id);
+  out.syncButtonHidden = await L.editorLocator(page, id).locator('.deig-be-status button').isHidden();
+
+  // ---- background: the last output image downstream (after a real run) ----
+  id = await L.addLayoutNode(page, { width: 480, height: 760 });
+  await setLayout(page, id, '[{"box": [0.1, 0.1, 0.4, 0.5], "text": "a green field"}]');
+  const empty = await addNode(page, 'EmptyImage', 700, 500, { width: 640, height: 360, color: 0x00c000 });
+  const prev = await addNode(page, 'DEIG_PreviewLayout', 700, 130);
+  const pimg = await addNode(page, 'PreviewImage', 1000, 130);
+  await connect(page, empty, 0, prev, 'image');
+  await connect(page, id, 0, prev, 'layout');
+  await connect(page, prev, 0, pimg, 'images');
+  await page.mouse.click(1150, 650);
+  await page.keyboard.press('Control+Enter');
+  out.bgOutputPixel = await waitPixel(page, id, 0.9, 0.9, (p) => p[1] > 120 && p[0] < 80, 'output image as background');
+  out.statusOutput = await statusText(page, id);
+  await L.editorLocator(page, id).locator('.deig-be-toggle', { hasText: 'image' }).locator('input').uncheck();
+  out.bgOffPixel = await waitPixel(page, id, 0.9, 0.9, (p) => p[0] === 27 && p[1] === 27 && p[2] === 31, 'background off');
+
+  // ---- aspect + background from a LoadImage feeding the masks input ----
+  const uploaded = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(300, 600);
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = '#1e50ff';
+    ctx.fillRect(0, 0, 300, 600);
+    const form = new FormData();
+    form.append('image', await c.convertToBlob({ type: 'image/png' }), 'deig_box_editor_bg.png');
+    form.append('overwrite', 'true');
+    const res = await window.comfyAPI.api.api.fetchApi('/upload/image', { method: 'POST', body: form });
+    return (await res.json()).name;
+  });
+  id = await L.addLayoutNode(page, { width: 480, height: 760 });
+  const load = await addNode(page, 'LoadImage', 700, 130, { image: uploaded });
+  await connect(page, load, 1, id, 'masks');
+  await hover(page, id);
+  out.aspectLoadImage = await waitAspect(page, id, 0.5, 'LoadImage size');
+  out.bgLoadPixel = await waitPixel(page, id, 0.5, 0.5, (p) => p[2] > 150 && p[0] < 80, 'LoadImage as background');
+  out.statusLoad = await statusText(page, id);
+  await page.screenshot({ path: join(artifactsDir, `context_${mode}.png`) });
+
+  // ---- import: a DEIG-Bench entry by index ----
+  id = await L.addLayoutNode(page);
+  const ed = L.editorLocator(page, id);
+  await ed.getByRole('button', { name: 'Import/Export' }).click();
+  const dlg = page.locator('dialog.deig-be-dialog');
+  await dlg.waitFor({ state: 'visible' });
+  await dlg.locator('.deig-be-io-text').fill(benchText);
+  await dlg.locator('.deig-be-bench').waitFor({ state: 'visible' });
+  await dlg.locator('.deig-be-bench input').fill('2');
+  out.benchInfo = await dlg.locator('.deig-be-bench-info').innerText();
+  await page.screenshot({ path: join(artifactsDir, `import_dialog_${mode}.png`) });
+  await dlg.getByRole('button', { name: 'Import', exact: true }).click();
+  await dlg.waitFor({ state: 'detached' });
+  out.benchValue = (await L.editorState(page, id)).value;
+
+  // ---- export: text, download, clipboard ----
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+  await ed.getByRole('button', { name: 'Import/Export' }).click();
+  await dlg.waitFor({ state: 'visible' });
+  out.exportText = await dlg.locator('.deig-be-io-out').inputValue();
+  const [download] = await Promise.all([page.waitForEvent('download'),
+    dlg.getByRole('button', { name: 'Download .json' }).click()]);
+  out.downloadName = download.suggestedFilename();
+  out.downloadText = await readFile(await download.path(), 'utf8');
+  await dlg.getByRole('button', { name: 'Copy' }).click();
+  await dlg.locator('.deig-be-io-msg', { hasText: 'copied' }).waitFor();
+  out.clipboard = await page.evaluate(() => navigator.clipboard.readText());
+
+  // ---- import: invalid text is refused in place; a file is appended ----
+  await dlg.locator('.deig-be-io-text').fill('[{"box": [0.2, 0.2, 0.1, 0.3], "text": "bad"}]');
+  await dlg.getByRole('button', { name: 'Import', exact: true }).click();
+  out.invalidImportMsg = await dlg.locator('section').first().locator('.deig-be-io-msg').innerText();
+  out.dialogStillOpen = await dlg.isVisible();
+  out.valueAfterInvalid = (await L.editorState(page, id)).value;
+  await dlg.locator('.deig-be-io-text').fill('');
+  const extra = '[{"box": [0.05, 0.05, 0.2, 0.2], "text": "a kite"}, {"box": [0.7, 0.05, 0.95, 0.3], "text": "the sun"}]';
+  await dlg.locator('input[type="file"]').setInputFiles({ name: 'extra.json', mimeType: 'application/json', buffer: Buffer.from(extra) });
+  await dlg.locator('.deig-be-io-msg', { hasText: '2 boxes ready' }).waitFor();
+  await dlg.locator('input[value="append"]').check();
+  await dlg.getByRole('button', { name: 'Import', exact: true }).click();
+  await dlg.waitFor({ state: 'detached' });
+  out.appendedValue = (await L.editorState(page, id)).value;
+
+  // ---- raw JSON field: shows the value, takes edits, reports errors ----
+  await ed.locator('.deig-be-toolbar').getByRole('button', { name: 'JSON', exact: true }).click();
+  const raw = ed.locator('.deig-be-raw-text');
+  out.rawShown = await raw.inputValue();
+  const typed = '[{"box": [0.25, 0.25, 0.75, 0.75], "text": "typed by hand"}]';
+  await raw.fill(typed);
+  out.valueAfterRaw = (await L.editorState(page, id)).value;
+  await raw.fill('[{"box": [0.25, 0.25');
+  await ed.locator('.deig-be-error').waitFor({ state: 'visible' });
+  out.rawErrorValue = (await L.editorState(page, id)).value;
+  await raw.fill(typed);
+  await ed.locator('.deig-be-error').waitFor({ state: 'hidden' });
+  // Each raw edit is one undo step: fixed <- broken <- typed <- the appended layout.
+  const c = await L.toScreen(page, id, 0.5, 0.5);
+  await page.mouse.click(c.x, c.y);
+  for (let k = 0; k < 3; k++) await page.keyboard.press('Control+z');
+  const nAppended = JSON.parse(out.appendedValue).length;
+  await L.waitBoxes(page, id, nAppended);
+  out.valueAfterRawUndo = (await L.editorState(page, id)).value;
+
+  // ---- linked layout input: read-only editor ----
+  id = await L.addLayoutNode(page);
+  const prim = await addNode(page, 'PrimitiveStringMultiline', 700, 130, { value: '[{"box": [0, 0, 0.5, 0.5], "text": "from a link"}]' });
+  await connect(page, prim, 0, id, 'layout');
+  await hover(page, id);
+  await L.editorLocator(page, id).locator('.deig-be-note', { hasText: 'linked' }).waitFor();
+  await L.dragNorm(page, id, [0.2, 0.2], [0.6, 0.6]);
+  out.linkedValue = (await L.editorState(page, id)).value;
+  out.linkedAddDisabled = await L.editorLocator(page, id).getByRole('button', { name: '+ Box' }).isDisabled();
+  return out;
+}, { timeout: 60000 });
