@@ -1,6 +1,6 @@
 """Make the ComfyUI host importable in this process, in CPU mode.
 
-``ensure_comfy()`` puts the host (and ``comfyui_deig``) on sys.path and sets ``--cpu`` on ComfyUI's
+``ensure_comfy()`` puts the host (and ``comfyui_deig``) on sys.path and, without CUDA, sets ``--cpu`` on ComfyUI's
 parsed arguments before ``comfy.model_management`` is imported (it probes CUDA at import time).
 Called by ``tests/conftest.py``; scripts may call it too.
 """
@@ -24,6 +24,8 @@ def ensure_comfy() -> None:
     host.install_sys_path()
     from comfy.cli_args import args  # cheap: argparse only; comfy.options keeps sys.argv unparsed
 
-    if not args.cpu:
+    import torch
+
+    if not args.cpu and not torch.cuda.is_available():
         args.cpu = True
         log.debug("ComfyUI args: --cpu set for in-process use")
