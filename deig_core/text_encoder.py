@@ -65,8 +65,12 @@ class T5TextEncoder:
         out = self.model(tok.input_ids.to(device), attention_mask=tok.attention_mask.to(device)).last_hidden_state
         return out.float().cpu()
 
+    def missing(self, texts: list[str]) -> list[str]:
+        """The texts not in the cache yet (in order, without repeats)."""
+        return list(dict.fromkeys(t for t in texts if t not in self._cache))
+
     def encode(self, texts: list[str]) -> torch.Tensor:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        missing = self.missing(texts)
         if missing:
             for text, feats in zip(missing, self._run(missing)):
                 self._cache[text] = feats

@@ -111,11 +111,20 @@ def _t5_path(name: str) -> str | None:
     return None
 
 
+class _Holder(torch.nn.Module):
+    """Plain module around the transformers model: ModelPatcher sets attributes (``device``) that a
+    ``PreTrainedModel`` exposes as read-only properties."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.transformer = model
+
+
 class EncoderPatcher(comfy.model_patcher.ModelPatcher):
     """ModelPatcher for the T5 encoder, holding the tokenizer and the per-text cache beside it."""
 
     def __init__(self, encoder, **kwargs):
-        super().__init__(encoder.model, **kwargs)
+        super().__init__(_Holder(encoder.model), **kwargs)
         self.encoder = encoder
 
     def clone(self):
@@ -124,7 +133,7 @@ class EncoderPatcher(comfy.model_patcher.ModelPatcher):
         return n
 
     def encode(self, texts: list[str]) -> torch.Tensor:
-        if any(t not in self.encoder._cache for t in texts):
+        if self.encoder.missing(texts):
             mm.load_models_gpu([self])
         return self.encoder.encode(texts)
 

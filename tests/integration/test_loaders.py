@@ -1,0 +1,115 @@
+"""Loader and encode nodes on real files: T5 folders and single files, DEIG .safetensors and .pth."""
+import os
+import shutil
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+pytestmark = pytest.mark.integration
+
+folder_paths = pytest.importorskip("folder_paths")
+
+from comfyui_deig.deig_core.layout import parse_layout  # noqa: E402
+from comfyui_deig.deig_core.synthetic import synthetic_config, synthetic_state_dict  # noqa: E402
+from comfyui_deig.deig_core.text_encoder import TextEncoderError, load_t5_encoder  # noqa: E402
+from comfyui_deig.nodes.nodes_encode import DEIGEncode, DEIGEncodeNegative  # noqa: E402
+from comfyui_deig.nodes.nodes_layout import InstanceLayout  # noqa: E402
+from comfyui_deig.nodes.nodes_loaders import DEIGModelLoader, HOST_TOKENIZER, T5EncoderLoader  # noqa: E402
+from tests.support.synthetic import t5_encoder_dir  # noqa: E402
+
+SMALL_UNET = {"model_channels": 32, "channel_mult": [1, 2], "num_res_blocks": 1, "attention_resolutions": [1, 2]}
+
+
+@pytest.fixture(scope="module")
+def t5_dir():
+    return str(t5_encoder_dir())
+
+
+@pytest.fixture
+def model_dirs(tmp_path, monkeypatch):
+    saved = {k: (list(v[0]), set(v[1])) for k, v in folder_paths.folder_names_and_paths.items()}
+    for name in ("deig", "text_encoders"):
+        os.makedirs(tmp_path / name)
+        folder_paths.folder_names_and_paths[name] = ([str(tmp_path / name)], set())
+    folder_paths.filename_list_cache.clear()
+    yield tmp_path
+    folder_paths.folder_names_and_paths.clear()
+    folder_paths.folder_names_and_paths.update(saved)
+    folder_paths.filename_list_cache.clear()
+
+
+def test_t5_encoding_is_padded_truncated_and_cached(t5_dir):
+    enc = load_t5_encoder(t5_dir)
+    long_text = "a red apple " * 100
+    feats = enc.encode(["a cat", long_text, ""])
+    assert feats.shape == (3, 128, enc.d_model)
+    calls = []
+    enc._run = lambda texts: calls.append(texts)  # the cache must answer without running T5
+    again = enc.encode(["a cat", long_text])
+    assert calls == [] and torch.equal(again, feats[:2])
+
+
+def test_single_file_encoder_with_host_tokenizer_matches_folder(t5_dir, tmp_path):
+    path = tmp_path / "t5-tiny-encoder.safetensors"
+    shutil.copy(os.path.join(t5_dir, "model.safetensors"), path)
+    a = load_t5_encoder(t5_dir).encode(["a woman in a white shirt"])
+    b = load_t5_encoder(str(path), HOST_TOKENIZER).encode(["a woman in a white shirt"])
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_folder_without_tokenizer_files_is_named(t5_dir, tmp_path):
+    bare = tmp_path / "t5-no-tokenizer"
+    bare.mkdir()
+    for f in ("config.json", "model.safetensors"):
+        shutil.copy(os.path.join(t5_dir, f), bare / f)
+    with pytest.raises(TextEncoderError, match="no T5 tokenizer files"):
+        load_t5_encoder(str(bare))
+
+
+def test_loader_nodes_and_encode(model_dirs, t5_dir):
+    shutil.copytree(t5_dir, model_dirs / "text_encoders" / "flan-t5-tiny")
+    t5 = T5EncoderLoader.execute("flan-t5-tiny", "fp32").args[0]
+    sd = synthetic_state_dict(synthetic_config(text_dim=t5.encoder.d_model, unet=SMALL_UNET))
+    torch.save({"model": sd, "autoencoder": {}, "diffusion": {}}, model_dirs / "deig" / "model.pth")
+    save_file(sd, str(model_dirs / "deig" / "deig.safetensors"))
+    from_pth = DEIGModelLoader.execute("model.pth", "fp32").args[0].model
+    from_st = DEIGModelLoader.execute("deig.safetensors", "fp16").args[0].model
+    assert len(from_pth.fusers) == len(from_st.fusers) == 7  # 2 input + middle + 4 output blocks
+    assert next(from_st.parameters()).dtype == torch.float16
+
+    value = '[{"box": [0.1, 0.1, 0.5, 0.9], "text": "a red car"}, {"box": [0.5, 0.2, 0.9, 0.8], "text": "a dog"}]'
+    layout = InstanceLayout.execute(value, 512, 768).args[0]
+    cond = DEIGEncode.execute(t5, "a street", layout).args[0]
+    g = cond[0][1]["model_conds"]["deig"].cond
+    assert cond[0][0].shape == (1, 77, 768)
+    assert g.instance_t5.shape == (1, 2, 128, t5.encoder.d_model) and g.presence.all()
+    assert torch.allclose(g.boxes[0], torch.tensor([list(i.box) for i in parse_layout(value)]))
+    neg = DEIGEncodeNegative.execute(t5, "").args[0][0][1]["model_conds"]["deig"].cond
+    assert neg.slots == 0
+
+
+def test_missing_files_name_the_folder(model_dirs):
+    with pytest.raises(ValueError, match=r"input 'deig_name'.*not found. Searched: .*deig"):
+        DEIGModelLoader.execute("deig.safetensors", "auto")
+    with pytest.raises(ValueError, match=r"input 't5_name'.*not found. Searched: .*text_encoders"):
+        T5EncoderLoader.execute("flan-t5-xl", "auto")
+
+
+def test_wrong_file_in_deig_folder_is_a_clear_error(model_dirs):
+    save_file({"model.diffusion_model.input_blocks.0.0.weight": torch.zeros(1)},
+              str(model_dirs / "deig" / "sd15.safetensors"))
+    with pytest.raises(ValueError, match="input 'deig_name'.*unexpected keys"):
+        DEIGModelLoader.execute("sd15.safetensors", "fp32")
+    assert load_file(str(model_dirs / "deig" / "sd15.safetensors"))  # nothing was changed
+
+
+def test_region_masks_input(model_dirs):
+    value = '[{"box": [0.0, 0.0, 1.0, 1.0], "text": "left blob"}]'
+    mask = torch.zeros(1, 64, 96)
+    mask[0, 10:30, 5:40] = 1.0
+    layout = InstanceLayout.execute(value, 768, 512, masks=mask).args[0]
+    x1, y1, x2, y2 = layout.instances[0].box
+    assert (x1, y1, x2, y2) == (5 / 96, 10 / 64, 40 / 96, 30 / 64)
+    with pytest.raises(ValueError, match="input 'masks' has 1 masks but the layout has 2"):
+        InstanceLayout.execute(value[:-1] + ', {"box": [0, 0, 1, 1], "text": "b"}]', 768, 512, masks=mask)
