@@ -54,6 +54,13 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
     packModules: packRequests,
   };
 
+  // Other nodes keep their own widgets (no global side effects): a prompt node's textarea stays.
+  out.otherNode = await page.evaluate(() => {
+    const n = window.LiteGraph.createNode('CLIPTextEncode');
+    const w = n.widgets.find((k) => k.name === 'text');
+    return { type: w.type, tag: w.element?.tagName ?? null, editor: !!w.element?.dataset?.deigBoxEditor };
+  });
+
   // Layout node -> DEIG_LayoutToJSON (an output node, so the prompt executes the layout node).
   const id = await L.addLayoutNode(page);
   const sinkId = await page.evaluate((id) => {
@@ -106,6 +113,10 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   }, { id, sinkId });
   await page.keyboard.press('Control+y');
   await waitValue(page, id, (it) => it.length === 1, 'Ctrl+Y');
+  await page.keyboard.press('Control+z');
+  await waitValue(page, id, (it) => it.length === 2, 'Ctrl+Z again');
+  await page.keyboard.press('Control+Shift+z');
+  out.steps.shiftRedo = await waitValue(page, id, (it) => it.length === 1, 'Ctrl+Shift+Z');
   await page.keyboard.press('Control+Shift+z');   // nothing left to redo: stays at one box
   const ed = L.editorLocator(page, id);
   await ed.locator('.deig-be-toolbar').getByRole('button', { name: 'Undo', exact: true }).click();

@@ -22,7 +22,7 @@ UNITS = HERE / "box_editor_units.mjs"
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
 PACK_URL = "/extensions/ComfyUI-DEIG/"
 EXPECTED_MODULES = {
-    "deig_box_editor.js", "editor/canvas_view.js", "editor/colors.js", "editor/editor.js", "editor/io_dialog.js",
+    "deig_box_editor.js", "editor/canvas_draw.js", "editor/canvas_view.js", "editor/colors.js", "editor/editor.js", "editor/io_dialog.js",
     "editor/layout_json.js", "editor/list_view.js", "editor/node_glue.js", "editor/state.js", "editor/styles.js",
 }
 TOL = 1e-3  # drawn coordinates come from screen pixels; what is stored must then round-trip exactly
@@ -71,6 +71,7 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
     assert r["vueNodesSetting"] is (mode == "vue")
     assert r["widgetNames"] == ["layout", "width", "height"]
     assert r["widgetType"] == "deig_box_editor"
+    assert r["otherNode"] == {"type": "customtext", "tag": "TEXTAREA", "editor": False}
     assert r["domWidgetParent"] == ({"inDomWidgetOverlay": False, "inVueNode": True} if mode == "vue"
                                     else {"inDomWidgetOverlay": True, "inVueNode": False})
 
@@ -86,6 +87,7 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
     assert _boxes(s["deleted"]) == [s["moved"][0]["box"]]
     assert s["undone"] == s["moved"]                                     # Ctrl+Z brings the box back...
     assert s["graphIntactAfterUndo"] == {"probe": "same-node-object", "nodes": 2, "sink": True}  # ...not a graph undo
+    assert s["shiftRedo"] == s["deleted"]                                 # Ctrl+Shift+Z redoes too
     assert s["redone"] == s["deleted"]
     assert _close(s["redrawn"][1]["box"], [0.55, 0.30, 0.80, 0.75]) and s["redrawn"][1]["text"] == "a small brown dog"
     a = s["redrawn"][0]["box"]

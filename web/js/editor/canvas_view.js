@@ -5,8 +5,8 @@
 // getBoundingClientRect(), which already includes the graph zoom (a CSS transform in both the
 // classic and the Vue node renderer), so hit tests and handles stay right at any zoom level.
 
-import { instanceColor, instanceFill, instanceInk } from "./colors.js";
-import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
+import { drawScene } from "./canvas_draw.js";
+import { MIN_BOX_SIDE } from "./layout_json.js";
 
 const HANDLE_PX = 7;          // handle half-size on screen
 const DRAG_START_PX = 3;      // movement before a press on empty space becomes a new box
@@ -324,95 +324,17 @@ export class CanvasView {
     const cw = this._cssW || c.clientWidth || 1, ch = this._cssH || c.clientHeight || 1;
     const rect = c.isConnected ? c.getBoundingClientRect() : null;
     const zoom = rect && c.offsetWidth ? rect.width / c.offsetWidth : 1;
+    // Backing store follows device pixels and the graph zoom, so boxes stay sharp when zoomed in.
     const scale = Math.min(4, Math.max(1, (window.devicePixelRatio || 1) * Math.max(zoom, 1)));
     const bw = Math.round(cw * scale), bh = Math.round(ch * scale);
     if (c.width !== bw || c.height !== bh) { c.width = bw; c.height = bh; }
-    const ctx = this.ctx;
-    ctx.setTransform(bw / cw, 0, 0, bh / ch, 0, 0);
-    ctx.clearRect(0, 0, cw, ch);
-    ctx.fillStyle = "#1b1b1f";
-    ctx.fillRect(0, 0, cw, ch);
-    if (this.background && this.background.complete && this.background.naturalWidth) {
-      ctx.globalAlpha = 0.85;
-      ctx.drawImage(this.background, 0, 0, cw, ch);
-      ctx.globalAlpha = 1;
-    }
-    if (this.host.snap()) this._drawGrid(ctx, cw, ch);
+    this.ctx.setTransform(bw / cw, 0, 0, bh / ch, 0, 0);
     const st = this.state;
-    st.items.forEach((it, i) => { if (i !== st.selected) this._drawBox(ctx, it, i, cw, ch, false); });
-    if (st.items[st.selected]) this._drawBox(ctx, st.items[st.selected], st.selected, cw, ch, true);
-    if (!st.items.length && !st.error) {
-      ctx.fillStyle = "rgba(255,255,255,0.55)";
-      ctx.font = "13px sans-serif";
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      ctx.fillText(this.host.readOnly() ? "layout comes from a link" : "drag to draw a box", cw / 2, ch / 2);
-      ctx.textAlign = "start";
-    }
-  }
-
-  _drawGrid(ctx, cw, ch) {
-    const { w, h } = this.host.imageSize();
-    let step = GRID_PX;
-    while ((step / w) * cw < 6) step *= 2;   // keep lines at least 6 CSS px apart
-    ctx.strokeStyle = "rgba(255,255,255,0.08)";
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    for (let x = step; x < w; x += step) { const px = Math.round((x / w) * cw) + 0.5; ctx.moveTo(px, 0); ctx.lineTo(px, ch); }
-    for (let y = step; y < h; y += step) { const py = Math.round((y / h) * ch) + 0.5; ctx.moveTo(0, py); ctx.lineTo(cw, py); }
-    ctx.stroke();
-  }
-
-  _drawBox(ctx, it, i, cw, ch, selected) {
-    const [x1, y1, x2, y2] = it.box;
-    const X = clamp01(x1) * cw, Y = clamp01(y1) * ch, W = (clamp01(x2) - clamp01(x1)) * cw, H = (clamp01(y2) - clamp01(y1)) * ch;
-    const color = instanceColor(i);
-    const noText = !pyStrip(it.text);
-    ctx.fillStyle = instanceFill(i, selected ? 0.28 : this.hover === i ? 0.22 : 0.14);
-    ctx.fillRect(X, Y, W, H);
-    ctx.setLineDash(noText ? [6, 4] : []);
-    ctx.lineWidth = selected ? 3 : 2;
-    ctx.strokeStyle = color;
-    ctx.strokeRect(X + 0.5, Y + 0.5, Math.max(W - 1, 0), Math.max(H - 1, 0));
-    ctx.setLineDash([]);
-    // Number badge and the start of the description.
-    ctx.font = "bold 12px sans-serif";
-    const label = String(i + 1);
-    const lw = Math.max(16, ctx.measureText(label).width + 8);
-    ctx.fillStyle = color;
-    ctx.fillRect(X, Y, lw, 16);
-    ctx.fillStyle = instanceInk(i);
-    ctx.textBaseline = "middle";
-    ctx.fillText(label, X + (lw - ctx.measureText(label).width) / 2, Y + 8.5);
-    const text = noText ? "(no description)" : it.text;
-    const room = W - lw - 6;
-    if (room > 24) {
-      ctx.font = "12px sans-serif";
-      let shown = text;
-      while (shown.length > 1 && ctx.measureText(shown).width > room) shown = shown.slice(0, -2) + "…";
-      ctx.fillStyle = "rgba(0,0,0,0.55)";
-      ctx.fillRect(X + lw, Y, ctx.measureText(shown).width + 6, 16);
-      ctx.fillStyle = noText ? "#ffb4b4" : "#fff";
-      ctx.fillText(shown, X + lw + 3, Y + 8.5);
-    }
-    if (selected) {
-      const xm = X + W / 2, ym = Y + H / 2;
-      const pts = [[X, Y], [xm, Y], [X + W, Y], [X + W, ym], [X + W, Y + H], [xm, Y + H], [X, Y + H], [X, ym]];
-      const s = HANDLE_PX * (cw / (this._rect().width || cw));   // handles keep their screen size
-      ctx.lineWidth = 1.5;
-      for (const [hx, hy] of pts) {
-        ctx.fillStyle = "#fff";
-        ctx.fillRect(hx - s / 2, hy - s / 2, s, s);
-        ctx.strokeStyle = color;
-        ctx.strokeRect(hx - s / 2, hy - s / 2, s, s);
-      }
-      if (document.activeElement === this.canvas) {
-        ctx.setLineDash([3, 3]);
-        ctx.strokeStyle = "#fff";
-        ctx.lineWidth = 1;
-        ctx.strokeRect(X - 3.5, Y - 3.5, W + 7, H + 7);
-        ctx.setLineDash([]);
-      }
-    }
+    drawScene(this.ctx, {
+      cw, ch, items: st.items, selected: st.selected, hover: this.hover,
+      background: this.background, grid: this.host.snap() ? { ...this.host.imageSize(), step: GRID_PX } : null,
+      handle: HANDLE_PX / (zoom || 1), focused: document.activeElement === c,
+      hint: st.items.length || st.error ? "" : this.host.readOnly() ? "layout comes from a link" : "drag to draw a box",
+    });
   }
 }
