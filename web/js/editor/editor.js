@@ -275,6 +275,9 @@ export class BoxEditor {
     const n = st.items.length;
     this.statusText.textContent = `${w}×${h} from ${label} · ${n} box${n === 1 ? "" : "es"}`
       + (this.bgInfo && this.showBackground ? ` · image: ${this.bgInfo.label}` : "");
+    this.bgLabel.classList.toggle("deig-be-dim", !this.bgInfo && this.showBackground);
+    this.bgLabel.title = this.bgInfo || !this.showBackground ? "Show the connected/last image under the boxes"
+      : "No image found: connect a LoadImage (masks input or next to a node this layout feeds) or run the graph";
     const differs = kind !== "widgets" && (own.w !== w || own.h !== h);
     this.btnSync.hidden = !differs;
     this.btnSync.textContent = `set node to ${w}×${h}`;

@@ -17,6 +17,7 @@ const CSS = `
 .deig-be-btn:focus-visible, .deig-be-icon:focus-visible, .deig-be-badge:focus-visible { outline: 2px solid #3fa7ff; outline-offset: 1px; }
 .deig-be-primary { background: #2f6fd0; border-color: #2f6fd0; color: #fff; }
 .deig-be-toggle { display: inline-flex; align-items: center; gap: 3px; cursor: pointer; user-select: none; padding: 0 3px; }
+.deig-be-dim { opacity: 0.5; }
 .deig-be-status { flex: none; display: flex; gap: 6px; align-items: center; opacity: 0.8; font-size: 11px;
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .deig-be-status .deig-be-btn { padding: 0 5px; font-size: 11px; }
