@@ -82,6 +82,9 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
     return { inDomWidgetOverlay: !!el.closest('.dom-widget'), inVueNode: !!el.closest('.lg-node') };
   }, id);
 
+  const nodePos = () => page.evaluate((id) => Array.from(window.app.graph.getNodeById(id).pos), id);
+  out.posBefore = await nodePos();
+
   // 1-2. Two boxes, with their descriptions (first: the auto-focused textarea; second: its list row).
   await L.dragNorm(page, id, [0.08, 0.10], [0.48, 0.62]);
   await L.waitBoxes(page, id, 1);
@@ -98,6 +101,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   out.steps.resized = await waitValue(page, id, (it) => Math.abs(it[1].box[2] - 0.8) < 0.01, 'resize');
   await L.dragNorm(page, id, [0.28, 0.36], [0.33, 0.41]);
   out.steps.moved = await waitValue(page, id, (it) => Math.abs(it[0].box[0] - 0.13) < 0.01, 'move');
+  out.posAfterDrags = await nodePos();   // drags inside the editor must not drag the node
 
   // 5. Select box 2 by clicking it, Delete key; 6-8. undo/redo by keys and by buttons.
   const c2 = await L.toScreen(page, id, 0.675, 0.525);

@@ -75,6 +75,7 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
     assert r["domWidgetParent"] == ({"inDomWidgetOverlay": False, "inVueNode": True} if mode == "vue"
                                     else {"inDomWidgetOverlay": True, "inVueNode": False})
 
+    assert r["posAfterDrags"] == r["posBefore"]
     s = r["steps"]
     assert s["focusAfterDraw"] == "deig-be-text"           # drawing a box puts the caret in its description
     assert [it["text"] for it in s["drawn"]] == ["a red sports car", "a small brown dog"]
