@@ -8,7 +8,7 @@
 import { drawScene } from "./canvas_draw.js";
 import { MIN_BOX_SIDE } from "./layout_json.js";
 
-const HANDLE_PX = 7;          // handle half-size on screen
+const HANDLE_PX = 7;          // handle size on screen (hit area: 2 px more on each side)
 const DRAG_START_PX = 3;      // movement before a press on empty space becomes a new box
 const MIN_BOX_IMG_PX = 2;     // smallest box, in image pixels
 const GRID_PX = 8;            // latent grid (one latent pixel = 8 image pixels)

@@ -152,7 +152,7 @@ export class BoxEditor {
       if (field && !(e.ctrlKey || e.metaKey || e.altKey)) e.stopPropagation();
       if (field && e.key === "Escape") t.blur();
     });
-    // Pointer hover and focus are cheap moments to pick up size/background changes elsewhere.
+    // Pointer entry is a cheap moment to pick up size/background changes made elsewhere.
     root.addEventListener("pointerenter", () => this.refresh());
   }
 
@@ -167,12 +167,11 @@ export class BoxEditor {
     this.root.classList.toggle("deig-be-auto", auto);
     const ar = `${this.size.w} / ${this.size.h}`;
     if (auto && this.stage.style.aspectRatio !== ar) this.stage.style.aspectRatio = ar;
-    const r = this.stage.getBoundingClientRect();
     if (this.stage.clientWidth === 0) return;
     const cs = getComputedStyle(this.stage);
     const w = this.stage.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
     const h = this.stage.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
-    this.view.fit(w - 2, Math.max(h - 2, r.height ? STAGE_MIN_PX / 2 : 0));
+    this.view.fit(w - 2, Math.max(h - 2, 40));   // 2 px for the canvas outline
   }
 
   // ---- widget glue ------------------------------------------------------------------------
