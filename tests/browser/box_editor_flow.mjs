@@ -180,6 +180,9 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   await page.screenshot({ path: join(artifactsDir, `box_editor_${mode}.png`) });
   await L.editorLocator(page, id).screenshot({ path: join(artifactsDir, `box_editor_${mode}_widget.png`) });
 
+  // The snap toggle is saved with the workflow (node properties).
+  await ed.locator('.deig-be-toggle', { hasText: 'snap' }).locator('input').check();
+
   // Save: the workflow JSON and the API prompt both carry the widget's JSON string unchanged.
   out.finalValue = await value(page, id);
   const saved = await page.evaluate(async ({ id }) => {
@@ -200,6 +203,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   await L.waitCanvasStable(page, id);
   out.reloadedValue = await value(page, id);
   out.reloadedRows = await L.editorLocator(page, id).locator('.deig-be-row-text').evaluateAll((els) => els.map((e) => e.value));
+  out.snapAfterReload = await L.editorLocator(page, id).locator('.deig-be-toggle', { hasText: 'snap' }).locator('input').isChecked();
 
   // Queue from the UI (Ctrl+Enter on the graph) and read what the backend got.
   const before = Object.keys(await (await fetch(`${baseUrl}/api/history`)).json());

@@ -116,6 +116,7 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
     assert r["savedApiLayout"] == final
     assert r["reloadedValue"] == final
     assert r["reloadedRows"] == ["a small brown dog", "a red sports car"]
+    assert r["snapAfterReload"] is True
 
     # Queued from the UI: the backend got exactly the widget's JSON and executed it.
     assert r["backendStatus"] == "success"
@@ -130,7 +131,8 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
         assert m[case]["nodes"] == 2 and m[case]["widthWidget"] == 512
     assert m["invalidJson"]["value"].endswith('"a cat"}')
     assert m["errorHiddenAfterReset"] is True
-    assert _close(json.loads(m["afterReset"])[0]["box"], [0.2, 0.2, 0.6, 0.6])
+    redrawn = json.loads(m["afterReset"])[0]["box"]   # snap is still on (it came back with the workflow)
+    assert _close(redrawn, [0.2, 0.2, 0.6, 0.6], 4 / 512) and all((v * 64).is_integer() for v in redrawn)
 
     for name in (f"box_editor_{mode}.png", f"box_editor_{mode}_widget.png", f"box_editor_error_{mode}.png"):
         assert (artifacts_dir / name).stat().st_size > 5000, name

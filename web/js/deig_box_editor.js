@@ -74,6 +74,7 @@ function attach(node) {
   chain(node, "onRemoved", () => { editors.delete(editor); editor.destroy(); });
   chain(node, "onAdded", () => { editors.add(editor); editor.refresh(); });
   chain(node, "onExecuted", () => editor.refresh());
+  chain(node, "onConfigure", () => editor.loadPrefs());
 
   const [w, h] = node.computeSize();
   node.setSize([Math.max(node.size[0], w, DEFAULT_WIDTH), Math.max(node.size[1], h)]);

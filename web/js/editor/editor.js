@@ -74,11 +74,11 @@ export class BoxEditor {
     this.btnRedo = button("Redo", "Redo (Ctrl+Shift+Z or Ctrl+Y on the canvas)", () => this.state.redo());
     const snapLabel = el("label", "deig-be-toggle", { title: "Snap edges to the 8-pixel latent grid" });
     this.snapBox = el("input", "", { type: "checkbox" });
-    this.snapBox.addEventListener("change", () => { this.snap = this.snapBox.checked; this._render(); });
+    this.snapBox.addEventListener("change", () => { this.snap = this.snapBox.checked; this._savePrefs(); this._render(); });
     snapLabel.append(this.snapBox, "snap 8px");
     const bgLabel = el("label", "deig-be-toggle", { title: "Show the connected/last image under the boxes" });
     this.bgBox = el("input", "", { type: "checkbox", checked: true });
-    this.bgBox.addEventListener("change", () => { this.showBackground = this.bgBox.checked; this.refresh(); });
+    this.bgBox.addEventListener("change", () => { this.showBackground = this.bgBox.checked; this._savePrefs(); this.refresh(); });
     bgLabel.append(this.bgBox, "image");
     this.bgLabel = bgLabel;
     this.btnIO = button("Import/Export", "Import or export layout JSON (also DEIG-Bench entries)", () => this.openIO());
@@ -193,6 +193,22 @@ export class BoxEditor {
       this.state.error = `could not read the stored layout: ${e?.message ?? e}`;
       this._onStateChange(false);
     }
+  }
+
+  // The snap and image toggles travel with the workflow, in the node's properties.
+  _savePrefs() {
+    try {
+      this.node.properties ??= {};
+      this.node.properties.deig_box_editor = { snap: this.snap, image: this.showBackground };
+    } catch { /* a node without properties */ }
+  }
+
+  loadPrefs() {
+    const p = this.node?.properties?.deig_box_editor;
+    if (!p || typeof p !== "object") return;
+    this.snap = this.snapBox.checked = p.snap === true;
+    this.showBackground = this.bgBox.checked = p.image !== false;
+    this.refresh();
   }
 
   readOnly() {

@@ -41,7 +41,18 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
   const benchInfo = el("span", "deig-be-bench-info");
   const benchLabel = el("label", "", { textContent: "DEIG-Bench entry " });
   benchLabel.append(benchIndex);
-  benchRow.append(benchLabel, benchInfo);
+  // The entry's caption is the global prompt for DEIG Encode; offer it for the clipboard.
+  const copyCaption = el("button", "deig-be-btn", { type: "button", textContent: "Copy caption" });
+  let caption = "";
+  copyCaption.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(caption);
+      show("caption copied", false);
+    } catch {
+      show(`caption: ${caption}`, false);
+    }
+  });
+  benchRow.append(benchLabel, benchInfo, copyCaption);
   const modeRow = el("div", "deig-be-mode");
   const replace = el("input", "", { type: "radio", name: `deig-mode-${Date.now()}`, checked: true, value: "replace" });
   const append = el("input", "", { type: "radio", name: replace.name, value: "append" });
@@ -93,10 +104,14 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
   const updateBench = () => {
     if (!parsed || parsed.kind !== "bench") return;
     try {
-      const { caption, items } = benchEntry(parsed.entries, Number(benchIndex.value));
-      benchInfo.textContent = `of ${parsed.entries.length}: ${items.length} instances, caption "${caption}"`;
+      const entry = benchEntry(parsed.entries, Number(benchIndex.value));
+      caption = entry.caption;
+      benchInfo.textContent = `of ${parsed.entries.length}: ${entry.items.length} instances, caption "${caption}"`;
+      copyCaption.disabled = !caption;
       show("", false);
     } catch (e) {
+      caption = "";
+      copyCaption.disabled = true;
       benchInfo.textContent = `of ${parsed.entries.length}`;
       show(e.message, true);
     }
@@ -116,15 +131,15 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
   });
   importBtn.addEventListener("click", () => {
     if (!parsed) { reparse(); if (!parsed) { if (!msg.textContent) show("nothing to import", true); return; } }
-    let items, caption = null;
+    let items, entryCaption = null;
     try {
-      if (parsed.kind === "bench") ({ items, caption } = benchEntry(parsed.entries, Number(benchIndex.value)));
+      if (parsed.kind === "bench") ({ items, caption: entryCaption } = benchEntry(parsed.entries, Number(benchIndex.value)));
       else items = parsed.items;
     } catch (e) {
       show(e.message, true);
       return;
     }
-    onImport(items, { append: append.checked, caption });
+    onImport(items, { append: append.checked, caption: entryCaption });
     finish();
   });
 
@@ -155,7 +170,11 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
   const finish = () => { if (dlg.open) dlg.close(); };
   close.addEventListener("click", finish);
   dlg.addEventListener("close", () => dlg.remove());
-  dlg.addEventListener("click", (e) => { if (e.target === dlg) finish(); });   // backdrop click
+  dlg.addEventListener("click", (e) => {   // a click on the backdrop (outside the dialog box) closes it
+    const r = dlg.getBoundingClientRect();
+    const outside = e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom;
+    if (e.target === dlg && outside) finish();
+  });
 
   document.body.append(dlg);
   dlg.showModal();
