@@ -61,7 +61,10 @@ export class BoxEditor {
       onEditText: () => this.detail.focusText(),
       // A box drawn with the mouse: type its description right away.
       onCreated: () => this.detail.focusText(),
-      onDragEnd: () => { if (this._fitPending) this._fit(); },
+      onDragEnd: () => {
+        if (this._fitPending) this._fit();
+        if (this._editedInDrag) { this._editedInDrag = false; this._announceEdit(); }
+      },
     };
     this.view = new CanvasView(this.state, host);
     this.detail = new DetailPanel(this.state, host);
@@ -219,6 +222,12 @@ export class BoxEditor {
   _onStateChange(edited) {
     this._render();
     if (!edited) return;
+    // A drag changes the box on every pointer move; tell the frontend once, when it ends.
+    if (this.view.dragging) this._editedInDrag = true;
+    else this._announceEdit();
+  }
+
+  _announceEdit() {
     try { this.widget?.callback?.(this.widget.value); } catch { /* a foreign callback */ }
     clearTimeout(this._notifyTimer);
     this._notifyTimer = setTimeout(() => notifyGraphChanged(this.app), NOTIFY_DELAY_MS);
