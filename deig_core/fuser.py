@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import grounded_attention
+from .attention import ObjectMask, grounded_attention, object_mask
 
 
 class GEGLUFeedForward(nn.Module):
@@ -40,12 +40,12 @@ class FuserAttention(nn.Module):
     def split(self, t):
         return t.unflatten(-1, (self.heads, -1)).transpose(1, 2)
 
-    def forward(self, x_normed, objs_normed=None, allowed=None):
+    def forward(self, x_normed, objs_normed=None, mask: ObjectMask | None = None):
         q, k, v = (self.split(f(x_normed)) for f in (self.to_q, self.to_k, self.to_v))
         ko = vo = None
         if objs_normed is not None:
             ko, vo = self.split(self.to_k(objs_normed)), self.split(self.to_v(objs_normed))
-        out = grounded_attention(q, k, v, ko, vo, allowed)
+        out = grounded_attention(q, k, v, ko, vo, mask)
         return self.to_out(out.transpose(1, 2).flatten(2))
 
 
@@ -60,20 +60,20 @@ class GatedSelfAttentionFuser(nn.Module):
         self.alpha_attn = nn.Parameter(torch.tensor(0.0))
         self.alpha_dense = nn.Parameter(torch.tensor(0.0))
 
-    def forward(self, x: torch.Tensor, objs: torch.Tensor | None, allowed: torch.Tensor | None,
-                strength: torch.Tensor | float = 1.0) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, objs: torch.Tensor | None, regions, strength: torch.Tensor | float = 1.0):
         """x (B, HW, C) visual tokens; objs (B, N*S, context_dim) object tokens of N instances or None;
-        allowed (B, HW, N) instance regions at this grid; strength: float or (B,) per-sample gate scale."""
+        regions: the instances' token regions at this grid, (B, HW, N) bool or an ``ObjectMask``;
+        strength: float or (B,) per-sample gate scale."""
         if not torch.is_tensor(strength):
             strength = torch.full((x.shape[0],), float(strength), device=x.device)
         if not bool((strength != 0).any()):
             return x
         s = strength.to(x)[:, None, None]
+        if objs is not None and regions is not None and not isinstance(regions, ObjectMask):
+            regions = object_mask(regions, objs.shape[1] // regions.shape[-1], x.dtype) if bool(regions.any()) else None
         objs_normed = None
-        if objs is not None and allowed is not None and bool(allowed.any()):
+        if objs is not None and regions is not None:
             objs_normed = self.norm1(self.linear(objs.to(x)))
-        else:
-            allowed = None
-        attn = self.attn(self.norm1(x), objs_normed, allowed)
+        attn = self.attn(self.norm1(x), objs_normed, regions if objs_normed is not None else None)
         x = x + s * torch.tanh(self.alpha_attn.to(x)) * attn
         return x + s * torch.tanh(self.alpha_dense.to(x)) * self.ff(self.norm2(x))

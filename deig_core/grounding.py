@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .attention import ObjectMask, object_mask
 from .masks import region_masks
 from .model import DEIGModel
 
@@ -87,7 +88,7 @@ class StepState:
         self.context = model.IDE(g.context_t5.to(device, dtype), t)
         self.boxes, self.presence, self.canvases = g.boxes, g.presence.bool(), g.canvases
         self.objs = None
-        self._allowed: dict[tuple[int, int], torch.Tensor] = {}
+        self._regions: dict[tuple, ObjectMask | None] = {}
         idx = torch.nonzero(self.presence)  # (P, 2): sample, slot
         if len(idx) and bool((self.strength != 0).any()):
             b, n = g.presence.shape
@@ -100,21 +101,27 @@ class StepState:
             objs[idx[:, 0].to(device), idx[:, 1].to(device)] = tokens
             self.objs = objs.reshape(b, n * s, -1)
 
-    def allowed(self, grid_hw: tuple[int, int], device) -> torch.Tensor:
+    def allowed(self, grid_hw: tuple[int, int]) -> torch.Tensor:
         """(B, h*w, N) bool: which instances cover each visual token at this grid."""
-        key = tuple(grid_hw)
-        if key not in self._allowed:
-            per_sample = []
-            for i in range(self.presence.shape[0]):
-                m = region_masks(self.boxes[i], key, self.latent_hw, self.canvases[i])
-                m = m & self.presence[i].cpu()[:, None, None]
-                per_sample.append(m.flatten(1).transpose(0, 1))
-            self._allowed[key] = torch.stack(per_sample).to(device)
-        return self._allowed[key]
+        per_sample = []
+        for i in range(self.presence.shape[0]):
+            m = region_masks(self.boxes[i], tuple(grid_hw), self.latent_hw, self.canvases[i])
+            m = m & self.presence[i].cpu()[:, None, None]
+            per_sample.append(m.flatten(1).transpose(0, 1))
+        return torch.stack(per_sample)
+
+    def regions(self, grid_hw: tuple[int, int], device, dtype) -> ObjectMask | None:
+        """The object-attention mask at this grid, built once per call and shared by its fusers."""
+        key = (tuple(grid_hw), device, dtype)
+        if key not in self._regions:
+            allowed = self.allowed(grid_hw).to(device)
+            s = self.objs.shape[1] // allowed.shape[-1]
+            self._regions[key] = object_mask(allowed, s, dtype) if bool(allowed.any()) else None
+        return self._regions[key]
 
     def fuse(self, model: DEIGModel, block, index: int, x: torch.Tensor, grid_hw: tuple[int, int]) -> torch.Tensor:
         fuser = model.fuser_for(block, index)
         if fuser is None:
             return x
-        allowed = self.allowed(grid_hw, x.device) if self.objs is not None else None
-        return fuser(x, self.objs, allowed, self.strength)
+        regions = self.regions(grid_hw, x.device, x.dtype) if self.objs is not None else None
+        return fuser(x, self.objs if regions is not None else None, regions, self.strength)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from deig_core.attention import attention_with_lse, grounded_attention, _reference_attention_with_lse
+from deig_core.attention import _reference_attention_with_lse, attention_with_lse, grounded_attention, object_mask
 from deig_core.dense_reference import dense_fuser_forward
 from deig_core.fuser import GatedSelfAttentionFuser
 from deig_core.masks import region_masks
@@ -63,6 +63,11 @@ def test_lse_kernel_matches_reference():
     out, lse = attention_with_lse(q, k, v)
     ro, rl = _reference_attention_with_lse(q, k, v, chunk_rows=7)
     assert (out - ro).abs().max() < 1e-5 and (lse - rl).abs().max() < 1e-5
+    bias = torch.zeros(2, 1, 50, 50).masked_fill(torch.rand(2, 1, 50, 50) < 0.5, float("-inf"))
+    bias[..., 0] = 0.0  # every row keeps a key
+    out, lse = attention_with_lse(q, k, v, bias)
+    ro, rl = _reference_attention_with_lse(q, k, v, bias, chunk_rows=7)
+    assert (out - ro).abs().max() < 1e-5 and (lse - rl).abs().max() < 1e-5
 
 
 def test_uncovered_tokens_equal_visual_attention():
@@ -70,7 +75,7 @@ def test_uncovered_tokens_equal_visual_attention():
     ko, vo = torch.randn(1, 2, 4, 8) * 10, torch.randn(1, 2, 4, 8)
     allowed = torch.zeros(1, 16, 1, dtype=torch.bool)
     allowed[0, :4] = True
-    out = grounded_attention(q, k, v, ko, vo, allowed)
+    out = grounded_attention(q, k, v, ko, vo, object_mask(allowed, 4, q.dtype))
     vis, _ = attention_with_lse(q, k, v)
     assert torch.equal(out[:, :, 4:], vis[:, :, 4:])
     assert not torch.allclose(out[:, :, :4], vis[:, :, :4])
