@@ -28,7 +28,13 @@ def check_compatible(model_patcher, deig_patcher) -> None:
     if not isinstance(config, comfy.supported_models.SD15):
         raise ValueError(f"DEIG Apply: input 'model' is a {family} model; DEIG works with SD1.5-family checkpoints "
                          "(SD1.5 and its community fine-tunes), not SDXL, SD2 or others")
-    dims = _transformer_dims(model_patcher.model.diffusion_model)
+    unet = model_patcher.model.diffusion_model
+    context_dim = config.unet_config.get("context_dim")
+    ide_width = deig_patcher.model.cfg.ide.width
+    if ide_width != context_dim:
+        raise ValueError(f"DEIG Apply: input 'deig_model' gives a {ide_width}-wide text context but the model's "
+                         f"cross-attention takes {context_dim}; the DEIG weights do not fit this UNet")
+    dims = _transformer_dims(unet)
     for spec in deig_patcher.model.cfg.fusers:
         got = dims.get((spec.block, spec.index))
         if got != spec.query_dim:

@@ -1,0 +1,76 @@
+"""The example workflows through a real ComfyUI server with the pack, on synthetic models named as
+the workflows expect them (tests/support/example_models.py)."""
+import json
+import os
+import sys
+
+import pytest
+
+from tests.support.example_models import install_example_models
+from tests.support.server import PromptError
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from workflow_api import set_inputs, to_api  # noqa: E402
+
+WORKFLOWS = sorted(f[:-5] for f in os.listdir(os.path.join(REPO, "workflows")) if f.endswith(".json"))
+
+
+@pytest.fixture(scope="module")
+def server(comfy_server, models_dir):
+    install_example_models(models_dir)
+    return comfy_server
+
+
+def api_prompt(server, name, width=64, height=64, steps=2):
+    with open(os.path.join(REPO, "workflows", f"{name}.json")) as f:
+        prompt = to_api(json.load(f), server.object_info())
+    set_inputs(prompt, "EmptyLatentImage", width=width, height=height)
+    set_inputs(prompt, "KSampler", steps=steps)
+    return prompt
+
+
+def test_three_workflows_are_listed_as_templates(server):
+    listed = server.request("/workflow_templates")
+    assert sorted(next(iter(v for k, v in listed.items() if "DEIG" in k))) == WORKFLOWS
+    assert len(WORKFLOWS) == 3
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_example_workflow_runs(server, name):
+    entry = server.run(api_prompt(server, name), timeout=600)
+    files = server.output_files(entry)
+    assert len(files) == 2 and all(f.stat().st_size > 0 for f in files)  # the image and its layout preview
+
+
+def test_non_square_512x768(server):
+    from PIL import Image
+
+    entry = server.run(api_prompt(server, "deig_three_people", width=512, height=768, steps=1), timeout=900)
+    sizes = {Image.open(f).size for f in server.output_files(entry)}
+    assert sizes == {(512, 768)}
+
+
+def test_layout_json_echoes_exactly(server):
+    value = '[{"box": [0.125, 0.25, 0.5, 0.875], "text": "a red kite with a long tail"}]'
+    prompt = {"1": {"class_type": "DEIG_InstanceLayout", "inputs": {"layout": value, "width": 512, "height": 512}},
+              "2": {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["1", 0]}}}
+    entry = server.run(prompt, timeout=120)
+    assert entry["outputs"]["2"]["text"] == [value]
+
+
+def test_malformed_layout_is_rejected_naming_node_and_input(server):
+    prompt = api_prompt(server, "deig_three_people")
+    set_inputs(prompt, "DEIG_InstanceLayout", layout='[{"box": [0.5, 0.1, 0.2, 0.9], "text": "a dog"}]')
+    with pytest.raises(PromptError) as err:
+        server.submit(prompt)
+    message = json.dumps(err.value.payload)
+    assert "DEIG Instance Layout: input 'layout'" in message and "x2 > x1" in message
+
+
+def test_plain_clip_conditioning_on_patched_model_is_refused(server):
+    prompt = api_prompt(server, "deig_three_people")
+    prompt["20"] = {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["1", 1]}}
+    prompt["9"]["inputs"]["negative"] = ["20", 0]
+    with pytest.raises(PromptError, match="DEIG Encode"):
+        server.run(prompt, timeout=300)

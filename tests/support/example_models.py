@@ -1,0 +1,64 @@
+"""Synthetic stand-ins named exactly as the example workflows expect them.
+
+``install_example_models(root)`` fills a ComfyUI models tree with: the full-size synthetic SD1.5
+checkpoint under the names the workflows use, a small SD1.5 LoRA, the tiny T5 folder as
+``text_encoders/flan-t5-xl`` and DEIG weights (official key layout, full-size fusers, narrow IDE)
+as ``deig/deig.safetensors``. Everything is cached and linked, built once.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from . import host
+from .synthetic import _link, populate_models_tree, sd15_checkpoint, t5_encoder_dir
+
+CHECKPOINTS = ("v1-5-pruned-emaonly.safetensors", "realisticVisionV60B1_v51VAE.safetensors")
+LORA = "add_detail.safetensors"
+DEIG = "deig.safetensors"
+T5 = "flan-t5-xl"
+VERSION = 2
+
+
+def deig_weights(seed: int = 0) -> Path:
+    """Synthetic DEIG weights (fp16) that fit the full-size SD1.5 UNet and the tiny T5."""
+    from deig_core.synthetic import synthetic_config, synthetic_state_dict
+
+    path = host.models_cache_dir() / f"deig_synthetic_v{VERSION}.safetensors"
+    if not path.is_file():
+        d_model = json.loads((t5_encoder_dir() / "config.json").read_text())["d_model"]
+        sd = {k: v.half() for k, v in synthetic_state_dict(synthetic_config(text_dim=d_model)).items()}
+        tmp = path.with_suffix(".tmp")
+        save_file(sd, str(tmp), metadata={"format": "deig-comfyui", "note": "synthetic test weights"})
+        tmp.replace(path)
+    return path
+
+
+def sd15_lora(seed: int = 0) -> Path:
+    """A small kohya-style LoRA on the cross-attention queries of the SD1.5 UNet."""
+    path = host.models_cache_dir() / f"deig_synthetic_lora_v{VERSION}.safetensors"
+    if not path.is_file():
+        g = torch.Generator().manual_seed(seed)
+        blocks = {"input_blocks_1_1": 320, "input_blocks_4_1": 640, "middle_block_1": 1280, "output_blocks_11_1": 320}
+        sd = {}
+        for block, dim in blocks.items():
+            name = f"lora_unet_{block}_transformer_blocks_0_attn2_to_q"
+            sd[f"{name}.lora_up.weight"] = (torch.randn(dim, 4, generator=g) * 0.05).half()
+            sd[f"{name}.lora_down.weight"] = (torch.randn(4, dim, generator=g) * 0.05).half()
+            sd[f"{name}.alpha"] = torch.tensor(4.0).half()
+        save_file(sd, str(path))
+    return path
+
+
+def install_example_models(root: Path) -> Path:
+    root = Path(root)
+    populate_models_tree(root)
+    for name in CHECKPOINTS:
+        _link(sd15_checkpoint(), root / "checkpoints" / name)
+    _link(sd15_lora(), root / "loras" / LORA)
+    _link(t5_encoder_dir(), root / "text_encoders" / T5)
+    _link(deig_weights(), root / "deig" / DEIG)
+    return root
