@@ -2,7 +2,7 @@
 
 The IDE sees the whole padded sequence (no attention mask inside the IDE), so padding is part of the
 input and must match the official code. Outputs are cached per text (an LRU of CPU tensors), so a
-re-queued prompt does not run T5 again.
+re-queued prompt does not run T5 again. The cache is bounded in bytes (least recently used first).
 """
 from __future__ import annotations
 
@@ -38,11 +38,11 @@ def load_tokenizer(folder: str):
 class T5TextEncoder:
     """Wraps a transformers ``T5EncoderModel`` and its tokenizer; ``encode`` returns (N, 128, d_model)."""
 
-    def __init__(self, model, tokenizer, max_length: int = MAX_LENGTH, cache_size: int = 512):
+    def __init__(self, model, tokenizer, max_length: int = MAX_LENGTH, cache_bytes: int = 128 << 20):
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = max_length
-        self.cache_size = cache_size
+        self.cache_bytes = cache_bytes  # Flan-T5-XL: 1 MiB per text, so 128 texts by default
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     @property
@@ -79,7 +79,8 @@ class T5TextEncoder:
         out = torch.stack([self._cache[t] for t in texts])
         for t in texts:
             self._cache.move_to_end(t)
-        while len(self._cache) > self.cache_size:
+        per_text = out[0].numel() * out.element_size()
+        while len(self._cache) > max(1, self.cache_bytes // per_text):
             self._cache.popitem(last=False)
         return out
 
