@@ -108,9 +108,6 @@ class DEIGPatch:
         grid = tuple(extra_options["activations_shape"][-2:])
         return state.fuse(self.model, extra_options["block"], extra_options["block_index"], x, grid)
 
-    def models(self):
-        return [self.deig_patcher]
-
 
 def apply_deig(model_patcher, deig_patcher, schedule: Schedule):
     """Return a clone of ``model_patcher`` with DEIG attached; the input model is never modified."""
