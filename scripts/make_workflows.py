@@ -29,6 +29,7 @@ SOCKETS = {
     "DEIG_EncodeNegative": ([("t5", "DEIG_T5")], [("CONDITIONING", "CONDITIONING")]),
     "DEIG_Apply": ([("model", "MODEL"), ("deig_model", "DEIG_MODEL")], [("MODEL", "MODEL")]),
     "DEIG_PreviewLayout": ([("image", "IMAGE"), ("layout", "DEIG_LAYOUT")], [("IMAGE", "IMAGE")]),
+    "Note": ([], []),  # frontend-only: carries the workflow's description, never sent to the server
 }
 NEGATIVE = "low quality, blurry, deformed, extra limbs, watermark, text"
 
@@ -37,10 +38,11 @@ def layout(*items):
     return json.dumps([{"box": list(box), "text": text} for box, text in items], ensure_ascii=False)
 
 
-def deig_graph(ckpt, prompt, instances, width=512, height=512, seed=42, lora=None):
-    """The standard DEIG graph; with ``lora`` a LoraLoader sits between the checkpoint and DEIG Apply."""
+def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lora=None):
+    """The standard DEIG graph; with ``lora`` a LoraLoader sits between the checkpoint and DEIG Apply;
+    ``note`` (the workflow's description) becomes a Note node."""
     model_src = (1, 0)
-    nodes = [(1, "CheckpointLoaderSimple", [], [ckpt])]
+    nodes = [(15, "Note", [], [note]), (1, "CheckpointLoaderSimple", [], [ckpt])]
     if lora:
         nodes.append((13, "LoraLoader", [("model", (1, 0)), ("clip", (1, 1))], [lora, 0.8, 0.8]))
         model_src = (13, 0)
@@ -62,11 +64,11 @@ def deig_graph(ckpt, prompt, instances, width=512, height=512, seed=42, lora=Non
     return nodes
 
 
-POSITIONS = {1: (40, 80), 13: (40, 260), 2: (40, 420), 3: (40, 540), 4: (420, 80), 5: (420, 760),
+POSITIONS = {15: (40, -260), 1: (40, 80), 13: (40, 260), 2: (40, 420), 3: (40, 540), 4: (420, 80), 5: (420, 760),
              6: (900, 80), 7: (900, 300), 8: (900, 460), 9: (1260, 80), 10: (1620, 80), 11: (1620, 200),
              12: (1620, 520), 14: (1900, 520)}
 SIZES = {"DEIG_InstanceLayout": (440, 640), "KSampler": (320, 262), "SaveImage": (300, 300),
-         "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140)}
+         "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300)}
 
 
 def ui_workflow(nodes, title):
@@ -100,42 +102,91 @@ def ui_workflow(nodes, title):
             "version": 0.4}
 
 
-WORKFLOWS = {
-    "deig_three_people": ui_workflow(deig_graph(
-        "v1-5-pruned-emaonly.safetensors",
-        "three friends standing on a sunny beach, photo, detailed",
-        [((0.04, 0.18, 0.34, 0.98), "a woman in a white shirt with red accents, blue shorts, white shoes and sunglasses"),
-         ((0.36, 0.12, 0.66, 0.98), "a tall man in a green hoodie, black jeans and red sneakers, with a brown beard"),
-         ((0.68, 0.22, 0.97, 0.98), "a girl in a yellow summer dress with white polka dots and a straw hat")]),
-        "DEIG: three people"),
-    "deig_six_donuts": ui_workflow(deig_graph(
-        "v1-5-pruned-emaonly.safetensors",
-        "six donuts on a white marble table, top view, food photography",
-        [((0.05, 0.08, 0.33, 0.45), "a donut with pink strawberry glaze and rainbow sprinkles"),
-         ((0.36, 0.08, 0.64, 0.45), "a donut with dark chocolate glaze and white chocolate drizzle"),
-         ((0.67, 0.08, 0.95, 0.45), "a plain sugar-dusted donut with a golden brown crust"),
-         ((0.05, 0.53, 0.33, 0.92), "a donut with bright green matcha glaze and crushed pistachios"),
-         ((0.36, 0.53, 0.64, 0.92), "a donut with blue vanilla icing and silver star sprinkles"),
-         ((0.67, 0.53, 0.95, 0.92), "a donut with caramel glaze and crunchy sea salt flakes")]),
-        "DEIG: six donuts"),
-    "deig_community_checkpoint_lora": ui_workflow(deig_graph(
-        "realisticVisionV60B1_v51VAE.safetensors",
-        "a cosy living room interior, warm evening light, photorealistic",
-        [((0.06, 0.5, 0.56, 0.94), "a grey fabric sofa with two mustard-yellow cushions"),
-         ((0.6, 0.62, 0.92, 0.95), "a black cat asleep on a round woven rug"),
-         ((0.72, 0.08, 0.95, 0.6), "a tall monstera plant in a white ceramic pot"),
-         ((0.2, 0.08, 0.5, 0.4), "a framed oil painting of a sailing boat at sunset")],
-        width=768, height=512, lora="add_detail.safetensors"),
-        "DEIG: community checkpoint + LoRA"),
+DEIG_MODELS = """\
+* `models/deig/deig.safetensors`: the DEIG weights (`dushy5/DEIG` `model.pth`, converted with
+  `python -m deig_core.convert model.pth deig.safetensors --dtype fp16`; the `.pth` itself also loads)
+* `models/text_encoders/flan-t5-xl/`: the Flan-T5-XL encoder folder of the same release (`T5-XL/`)"""
+
+DESCRIPTIONS = {
+    "deig_three_people": ("DEIG: three people", """\
+The example of the DEIG paper: three people on a beach, each with a long description of clothes,
+colours and accessories, 512x512, Euler 30 steps, CFG 7.5.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly.safetensors`: Stable Diffusion 1.5 (any SD1.5 checkpoint works)
+""" + DEIG_MODELS),
+    "deig_six_donuts": ("DEIG: six donuts", """\
+Six donuts in a 3x2 grid, each with its own glaze and topping: the attribute-binding case (no colour
+may leak into a neighbour), 512x512.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly.safetensors`: Stable Diffusion 1.5
+""" + DEIG_MODELS),
+    "deig_community_checkpoint_lora": ("DEIG: community checkpoint + LoRA", """\
+A community SD1.5 fine-tune with a LoRA (strength 0.8) before DEIG Apply: a living room with four
+described objects, 768x512 (a non-square latent).
+
+Models:
+* `models/checkpoints/realisticVisionV60B1_v51VAE.safetensors`: Realistic Vision 6.0 (or any SD1.5
+  fine-tune: pick yours in Load Checkpoint)
+* `models/loras/add_detail.safetensors`: an SD1.5 LoRA (any SD1.5 LoRA works; LoRA loaders may also
+  sit after DEIG Apply)
+""" + DEIG_MODELS),
 }
+
+WORKFLOWS = {
+    "deig_three_people": dict(
+        ckpt="v1-5-pruned-emaonly.safetensors",
+        prompt="three friends standing on a sunny beach, photo, detailed",
+        instances=[((0.04, 0.18, 0.34, 0.98), "a woman in a white shirt with red accents, blue shorts, white shoes and sunglasses"),
+                   ((0.36, 0.12, 0.66, 0.98), "a tall man in a green hoodie, black jeans and red sneakers, with a brown beard"),
+                   ((0.68, 0.22, 0.97, 0.98), "a girl in a yellow summer dress with white polka dots and a straw hat")]),
+    "deig_six_donuts": dict(
+        ckpt="v1-5-pruned-emaonly.safetensors",
+        prompt="six donuts on a white marble table, top view, food photography",
+        instances=[((0.05, 0.08, 0.33, 0.45), "a donut with pink strawberry glaze and rainbow sprinkles"),
+                   ((0.36, 0.08, 0.64, 0.45), "a donut with dark chocolate glaze and white chocolate drizzle"),
+                   ((0.67, 0.08, 0.95, 0.45), "a plain sugar-dusted donut with a golden brown crust"),
+                   ((0.05, 0.53, 0.33, 0.92), "a donut with bright green matcha glaze and crushed pistachios"),
+                   ((0.36, 0.53, 0.64, 0.92), "a donut with blue vanilla icing and silver star sprinkles"),
+                   ((0.67, 0.53, 0.95, 0.92), "a donut with caramel glaze and crunchy sea salt flakes")]),
+    "deig_community_checkpoint_lora": dict(
+        ckpt="realisticVisionV60B1_v51VAE.safetensors",
+        prompt="a cosy living room interior, warm evening light, photorealistic",
+        instances=[((0.06, 0.5, 0.56, 0.94), "a grey fabric sofa with two mustard-yellow cushions"),
+                   ((0.6, 0.62, 0.92, 0.95), "a black cat asleep on a round woven rug"),
+                   ((0.72, 0.08, 0.95, 0.6), "a tall monstera plant in a white ceramic pot"),
+                   ((0.2, 0.08, 0.5, 0.4), "a framed oil painting of a sailing boat at sunset")],
+        width=768, height=512, lora="add_detail.safetensors"),
+}
+
+
+def readme() -> str:
+    parts = ["# Example workflows\n\n"
+             "Generated by `python scripts/make_workflows.py` (edit that file, not the JSON). ComfyUI lists them in\n"
+             "its template browser under this pack; each carries this description in a Note node. The model\n"
+             "names are the widgets' defaults: pick your own files in the loaders.\n"]
+    for name, (title, text) in DESCRIPTIONS.items():
+        parts.append(f"\n## `{name}.json`: {title.split(': ', 1)[1]}\n\n{text}\n")
+    return "".join(parts)
+
+
+def generated_files() -> dict:
+    """File name in workflows/ -> its text."""
+    files = {}
+    for name, graph in WORKFLOWS.items():
+        title, text = DESCRIPTIONS[name]
+        wf = ui_workflow(deig_graph(note=f"{title}\n\n{text}", **graph), title)
+        files[f"{name}.json"] = json.dumps(wf, indent=1, ensure_ascii=False) + "\n"
+    files["README.md"] = readme()
+    return files
 
 
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
-    for name, wf in WORKFLOWS.items():
-        with open(os.path.join(OUT, f"{name}.json"), "w") as f:
-            json.dump(wf, f, indent=1, ensure_ascii=False)
-            f.write("\n")
+    for name, text in generated_files().items():
+        with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 SKIPPED_MODES = {2, 4}  # muted, bypassed
+FRONTEND_ONLY = {"Note", "MarkdownNote"}  # nodes the editor never sends to the server
 
 
 def _is_widget(spec) -> bool:
@@ -19,7 +20,7 @@ def to_api(workflow: dict, object_info: dict) -> dict:
     links = {link[0]: link for link in workflow["links"]}
     prompt = {}
     for node in workflow["nodes"]:
-        if node.get("mode", 0) in SKIPPED_MODES:
+        if node.get("mode", 0) in SKIPPED_MODES or node["type"] in FRONTEND_ONLY:
             continue
         info = object_info.get(node["type"])
         if info is None:

@@ -1,17 +1,31 @@
-"""The ComfyUI frontend loads in headless Chromium with the pack's nodes registered and no errors."""
+"""The ComfyUI frontend loads in headless Chromium with the pack's nodes registered and no errors,
+and opens every example workflow from the template route into the prompt our converter builds."""
+import json
 from pathlib import Path
 
 import pytest
 
+from scripts.make_workflows import DESCRIPTIONS
+from scripts.workflow_api import to_api
 from tests.support.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser
 SCRIPT = Path(__file__).with_name("ui_loads.mjs")
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
-def test_frontend_loads_with_deig_nodes(comfy_server, browser, artifacts_dir):
-    result = browser(SCRIPT, comfy_server.base_url, artifacts_dir)
+def test_frontend_loads_with_deig_nodes_and_example_workflows(comfy_server, browser, artifacts_dir):
+    result = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=180)
     assert "DEIG_InstanceLayout" in result["deigNodes"], result
     assert result["nodeTypeCount"] > 100
     assert unexpected_errors(result, comfy_server.base_url) == []
     assert (artifacts_dir / "ui_loaded.png").is_file()
+
+    templates = result["templates"]
+    assert sorted(templates) == sorted(DESCRIPTIONS)
+    object_info = comfy_server.object_info()
+    for name, seen in templates.items():
+        title, text = DESCRIPTIONS[name]
+        assert seen["note"] == f"{title}\n\n{text}"
+        ours = to_api(json.loads((WORKFLOWS / f"{name}.json").read_text()), object_info)
+        assert seen["prompt"] == ours, name
