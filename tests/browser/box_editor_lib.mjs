@@ -101,6 +101,7 @@ export async function toScreen(page, id, nx, ny) {
 
 /** Press at one normalised point and release at another, with intermediate moves. */
 export async function dragNorm(page, id, from, to, steps = 8) {
+  await waitCanvasStable(page, id);
   const a = await toScreen(page, id, from[0], from[1]);
   const b = await toScreen(page, id, to[0], to[1]);
   await page.mouse.move(a.x, a.y);

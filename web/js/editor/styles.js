@@ -46,7 +46,7 @@ const CSS = `
 .deig-be-num { width: 62px; font: inherit; background: var(--comfy-input-bg, #222); color: var(--input-text, #ddd);
   border: 1px solid var(--border-color, #4e4e4e); border-radius: 4px; padding: 1px 3px; }
 .deig-be-unit { opacity: 0.7; font-size: 11px; }
-.deig-be-list { flex: none; list-style: none; margin: 0; padding: 0; max-height: 136px; overflow-y: auto;
+.deig-be-list { flex: none; list-style: none; margin: 0; padding: 0; height: 92px; overflow-y: auto;
   display: flex; flex-direction: column; gap: 2px; }
 .deig-be-row { display: flex; align-items: center; gap: 3px; padding: 1px 2px; border-radius: 4px; }
 .deig-be-row.deig-be-selected { background: rgba(63, 167, 255, 0.18); }
