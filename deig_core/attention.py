@@ -54,7 +54,8 @@ def _reference_attention_with_lse(q, k, v, bias=None, chunk_rows: int = 1024):
 def attention_with_lse(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor | None = None):
     """Softmax attention (B, H, L, d), optionally with an additive bias broadcastable to (B, H, L, K),
     that also returns the row log-sum-exp (B, H, L) in float32. Rows whose keys are all masked have
-    an undefined output and log-sum-exp: callers mask them."""
+    an undefined log-sum-exp, and an output of 0 on the CPU (undefined on other devices): callers
+    mask them."""
     try:
         if q.device.type == "cpu":
             out, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v, 0.0, False,
@@ -83,7 +84,7 @@ def grounded_attention(q, k_vis, v_vis, k_obj=None, v_obj=None, mask: ObjectMask
     if k_obj is None or mask is None or k_obj.shape[-2] == 0:
         return out_vis
     out_obj, lse_obj = attention_with_lse(q, k_obj, v_obj, mask.bias.to(q.dtype))
-    covered = mask.covered[..., None]
-    w = torch.where(mask.covered, torch.sigmoid(lse_obj - lse_vis), torch.zeros_like(lse_vis))[..., None]
-    out_obj = torch.where(covered, out_obj, out_vis)
-    return (out_vis + w.to(out_vis.dtype) * (out_obj - out_vis)).to(out_vis.dtype)
+    if out_obj.device.type != "cpu":  # CPU kernels give 0 on rows with no key; others may give NaN
+        out_obj = torch.where(mask.covered[..., None], out_obj, out_vis)
+    w = torch.where(mask.covered, torch.sigmoid(lse_obj - lse_vis), torch.zeros_like(lse_vis))
+    return torch.lerp(out_vis, out_obj, w[..., None].to(out_vis.dtype))

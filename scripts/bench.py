@@ -175,50 +175,76 @@ def gligen_patch(latent_shape, device, dtype):
     return gligen.set_position(latent_shape, params, device)
 
 
-def measure_step(kind, device, dtype, repeat, size=512, warmup=True):
-    from comfyui_deig.deig_core.grounding import StepState
+def step_inputs(kind, base, deig, latent_shape, device, dtype):
+    """(transformer_options, UNet kwargs) of one step kind on ``base``'s UNet."""
     from comfyui_deig.nodes.patch import Schedule, apply_deig, transformer_options_for_call
 
     import comfy.model_patcher
 
+    if kind == "deig":
+        patcher = comfy.model_patcher.ModelPatcher(deig, device, device)
+        return transformer_options_for_call(apply_deig(base, patcher, Schedule())), {"deig": groundings(device)}
+    if kind == "floor":
+        objs = torch.randn(2, N_INST * S_TOK, 768, device=device, dtype=dtype)
+        return {"patches": {"middle_patch": [FloorPatch(deig, objs)]}}, {}
+    if kind == "gligen":
+        return {"patches": {"middle_patch": [gligen_patch(latent_shape, device, dtype)]}}, {}
+    return {}, {}
+
+
+def step_case(device, dtype, size=512):
     base = sd15_unet_patcher(device, dtype)
     lat = size // 8
     x = torch.randn(2, 4, lat, lat, device=device, dtype=dtype)
     t = torch.full((2,), 500.0, device=device)
     ctx = torch.randn(2, 77, 768, device=device, dtype=dtype)
     unet = base.model.diffusion_model
-    kwargs, options, out = {}, {}, {}
-    if kind in ("deig", "floor", "ide"):
+
+    def step_fn(options, kwargs):
+        return lambda: unet(x, t, context=ctx, transformer_options=dict(options), **kwargs)
+    return base, x, t, step_fn
+
+
+def measure_step_memory(kind, device, dtype, size=512):
+    """Extra peak memory (and time) of the first UNet call of one kind, alone in its process."""
+    base, x, _, step_fn = step_case(device, dtype, size)
+    out = {}
+    deig = None
+    if kind in ("deig", "floor"):
         deig = deig_model(device, dtype)
-        out["deig_weight_bytes"] = sum(p.numel() * p.element_size() for p in deig.parameters())
-        patcher = comfy.model_patcher.ModelPatcher(deig, device, device)
-        g = groundings(device)
-        if kind == "deig":
-            options = transformer_options_for_call(apply_deig(base, patcher, Schedule()))
-            kwargs = {"deig": g}
-        elif kind == "floor":
-            objs = torch.randn(2, N_INST * S_TOK, 768, device=device, dtype=dtype)
-            options = {"patches": {"middle_patch": [FloorPatch(deig, objs)]}}
-        else:  # the IDE and position net alone (what StepState computes once per call)
-            strength = torch.ones(2)
-            with torch.no_grad():
-                out["time"] = timed(lambda: StepState(deig, g, t, (lat, lat), strength, device, dtype), device, repeat)
-            return out
-    elif kind == "gligen":
-        options = {"patches": {"middle_patch": [gligen_patch(x.shape, device, dtype)]}}
-
-    def step():
-        return unet(x, t, context=ctx, transformer_options=dict(options), **kwargs)
-
-    with torch.no_grad():
-        with Peak(device) as peak:
-            start = time.perf_counter()
-            step()  # the first call is measured for memory (and, for the big case, is the only timed one)
-            out["time"] = time.perf_counter() - start
-        if warmup:
-            out["time"] = timed(step, device, repeat, warmup=False)
-        out["mem"] = peak.extra
+    step = step_fn(*step_inputs(kind, base, deig, x.shape, device, dtype))
+    with torch.no_grad(), Peak(device) as peak:
+        start = time.perf_counter()
+        step()
+        out["time"] = time.perf_counter() - start
+    out["mem"] = peak.extra
     return out
+
+
+STEP_KINDS = ("plain", "floor", "gligen", "deig")
+
+
+def measure_step_times(device, dtype, repeat):
+    """Median time of each step kind on one UNet, in interleaved rounds after one warm-up round; the
+    order rotates from round to round, so that drift of the machine and what the previous step left
+    in the allocator hit every kind alike. Plus the IDE and position net alone (what StepState
+    computes once per call)."""
+    from comfyui_deig.deig_core.grounding import StepState
+
+    base, x, t, step_fn = step_case(device, dtype)
+    deig = deig_model(device, dtype)
+    steps = {kind: step_fn(*step_inputs(kind, base, deig, x.shape, device, dtype)) for kind in STEP_KINDS}
+    times = {kind: [] for kind in STEP_KINDS}
+    with torch.no_grad():
+        for rnd in range(repeat + 1):
+            order = STEP_KINDS[rnd % len(STEP_KINDS):] + STEP_KINDS[:rnd % len(STEP_KINDS)]
+            for kind in order:
+                took = timed(steps[kind], device, 1, warmup=False)
+                if rnd:
+                    times[kind].append(took)
+        g, strength = groundings(device), torch.ones(2)
+        ide = timed(lambda: StepState(deig, g, t, x.shape[-2:], strength, device, dtype), device, repeat)
+    return {**{kind: statistics.median(v) for kind, v in times.items()}, "ide": ide}
 
 
 def measure_t5(device, repeat):
@@ -239,10 +265,9 @@ def measure_t5(device, repeat):
 
 
 MEASURES = {"fuser_fast": lambda a: measure_fuser("fast", *a), "fuser_dense": lambda a: measure_fuser("dense", *a),
-            "step_plain": lambda a: measure_step("plain", *a), "step_deig": lambda a: measure_step("deig", *a),
-            "step_floor": lambda a: measure_step("floor", *a), "step_gligen": lambda a: measure_step("gligen", *a),
-            "step_ide": lambda a: measure_step("ide", *a),
-            "step_deig_1024": lambda a: measure_step("deig", a[0], a[1], 1, size=1024, warmup=False),
+            **{f"mem_{k}": (lambda k: lambda a: measure_step_memory(k, a[0], a[1]))(k) for k in ("plain", "deig")},
+            "step_times": lambda a: measure_step_times(*a),
+            "step_deig_1024": lambda a: measure_step_memory("deig", a[0], a[1], size=1024),
             "t5": lambda a: measure_t5(a[0], a[2])}
 
 
@@ -259,7 +284,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="fp32", choices=["fp32", "fp16", "bf16"])
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--child")
     ap.add_argument("--skip-1024", action="store_true")
     args = ap.parse_args(argv)
@@ -272,21 +297,21 @@ def main(argv=None) -> int:
 
     r = {name: child(name, args) for name in MEASURES if not (args.skip_1024 and name.endswith("1024"))}
     mb = 1024 * 1024
-    deig, plain = r["step_deig"], r["step_plain"]
+    st = r["step_times"]
     figures = {
         "device": args.device, "dtype": args.dtype, "threads": torch.get_num_threads(),
         "fuser_vs_dense": r["fuser_fast"]["time"] / r["fuser_dense"]["time"],
         "fuser_mem_vs_dense": r["fuser_fast"]["mem"] / r["fuser_dense"]["mem"],
-        "step_vs_floor": deig["time"] / r["step_floor"]["time"],
-        "step_vs_gligen": deig["time"] / r["step_gligen"]["time"],
-        "step_vs_plain": deig["time"] / plain["time"],
-        "act_mem_mb": (deig["mem"] - plain["mem"]) / mb,  # both peaks are over a resident base (weights included)
-        "ide_share": r["step_ide"]["time"] / deig["time"],
+        "step_vs_floor": st["deig"] / st["floor"],
+        "step_vs_gligen": st["deig"] / st["gligen"],
+        "step_vs_plain": st["deig"] / st["plain"],
+        # both peaks are over a resident base that holds the weights already
+        "act_mem_mb": (r["mem_deig"]["mem"] - r["mem_plain"]["mem"]) / mb,
+        "ide_share": st["ide"] / st["deig"],
         "t5_cached": r["t5"]["second"] / r["t5"]["first"],
         "fuser_fast_s": r["fuser_fast"]["time"], "fuser_dense_s": r["fuser_dense"]["time"],
         "fuser_fast_mem_mb": r["fuser_fast"]["mem"] / mb, "fuser_dense_mem_mb": r["fuser_dense"]["mem"] / mb,
-        "step_plain_s": plain["time"], "step_floor_s": r["step_floor"]["time"],
-        "step_gligen_s": r["step_gligen"]["time"], "step_deig_s": deig["time"],
+        **{f"step_{k}_s": st[k] for k in STEP_KINDS},
         "t5_first_s": r["t5"]["first"], "t5_cached_s": r["t5"]["second"],
     }
     if "step_deig_1024" in r:

@@ -79,3 +79,12 @@ def test_uncovered_tokens_equal_visual_attention():
     vis, _ = attention_with_lse(q, k, v)
     assert torch.equal(out[:, :, 4:], vis[:, :, 4:])
     assert not torch.allclose(out[:, :, :4], vis[:, :, :4])
+
+
+def test_rows_without_keys_give_zero_on_cpu():
+    """grounded_attention's merge relies on it for tokens covered by no instance."""
+    q, k, v = (torch.randn(1, 2, 6, 8) for _ in range(3))
+    bias = torch.zeros(1, 1, 6, 6)
+    bias[..., 2, :] = float("-inf")
+    for out, _ in (attention_with_lse(q, k, v, bias), _reference_attention_with_lse(q, k, v, bias)):
+        assert torch.equal(out[:, :, 2], torch.zeros(1, 2, 8)) and out.isfinite().all()
