@@ -73,7 +73,7 @@ class T5TextEncoder:
         missing = self.missing(texts)
         if missing:
             for text, feats in zip(missing, self._run(missing)):
-                self._cache[text] = feats
+                self._cache[text] = feats.clone()  # its own storage, so evicting it frees its bytes
         if not texts:
             return torch.zeros(0, self.max_length, self.d_model)
         out = torch.stack([self._cache[t] for t in texts])

@@ -50,6 +50,17 @@ def test_t5_encoding_is_padded_truncated_and_cached(t5_dir):
     assert calls == [] and torch.equal(again, feats[:2])
 
 
+def test_t5_cache_is_bounded_in_bytes(t5_dir):
+    enc = load_t5_encoder(t5_dir)
+    per_text = 128 * enc.d_model * 4
+    enc.cache_bytes = 3 * per_text
+    enc.encode([f"object {i}" for i in range(5)])
+    assert list(enc._cache) == ["object 2", "object 3", "object 4"]  # least recently used evicted
+    # each entry owns its storage: the cache holds exactly its bound, not the encoded batch
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in enc._cache.values()}
+    assert len(storages) == 3 and sum(storages.values()) == 3 * per_text
+
+
 def test_single_file_encoder_with_host_tokenizer_matches_folder(t5_dir, tmp_path):
     path = tmp_path / "t5-tiny-encoder.safetensors"
     shutil.copy(os.path.join(t5_dir, "model.safetensors"), path)
