@@ -9,11 +9,18 @@ before), and that the server's resident memory grows by less than 50 MB after wa
 per image size with the largest layout, so that the host's per-shape caches are filled first). The last line
 is ``soak completed=<n> cancelled=<n> failed=<n> rss_growth_mb=<x>``; the exit status is non-zero on
 any failure or too much growth.
+
+Resident memory measures what the process holds only if freed buffers go back to the system. With
+glibc's default, the mmap threshold rises after the first large free, and later tensor buffers of
+varying sizes land in malloc arenas that fragment: RSS then creeps by 0.5-1.5 MB per prompt with or
+without this pack (see README, "Limits and errors"). The soak therefore starts the server with a fixed
+threshold (``MALLOC_MMAP_THRESHOLD_``); ``--default-malloc`` measures under glibc's default instead.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -33,6 +40,7 @@ PHRASES = ["a red bicycle", "a woman in a green coat and black boots", "a white 
            "a wooden chair with a woven seat", "a glass bottle of orange juice", "a black cat with green eyes",
            "a child in a purple raincoat", "a silver laptop", "a bowl of ripe strawberries"]
 MAX_RSS_GROWTH_MB = 50.0
+FIXED_MMAP_THRESHOLD = {"MALLOC_MMAP_THRESHOLD_": str(64 << 10)}
 WIDTHS, HEIGHTS = (64, 72, 96, 128), (64, 80, 96, 128)
 
 
@@ -134,12 +142,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--prompts", type=int, default=100)
     ap.add_argument("--interrupts", type=int, default=10)
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="run the server under glibc's default mmap threshold (RSS includes fragmentation)")
     args = ap.parse_args(argv)
+    if not args.default_malloc:
+        os.environ.update(FIXED_MMAP_THRESHOLD)  # read by the server process's glibc at its start
     models = install_example_models(host.models_cache_dir() / "soak-models")
     start = time.perf_counter()
     with ComfyServer(Path(tempfile.mkdtemp(prefix="deig-soak-")), models_dir=models) as server:
         r = soak(server, args.prompts, args.interrupts)
-    print(f"soak took {time.perf_counter() - start:.0f} s, interrupts sent {r['interrupts_sent']}")
+    print(f"soak took {time.perf_counter() - start:.0f} s, interrupts sent {r['interrupts_sent']}, "
+          f"malloc {'glibc default' if args.default_malloc else 'fixed mmap threshold'}")
     print(f"soak completed={r['completed']} cancelled={r['cancelled']} failed={r['failed']} "
           f"rss_growth_mb={r['rss_growth_mb']:.1f}")
     return 0 if r["failed"] == 0 and r["rss_growth_mb"] < MAX_RSS_GROWTH_MB else 1
