@@ -61,6 +61,7 @@ class _RunsCode:
         return (os.system, ("touch pwned_by_pickle",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # the hostile file is written with protocol 4
 def test_pickle_with_code_is_refused_without_running(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.pth"
