@@ -265,7 +265,8 @@ def measure_t5(device, repeat):
 
 
 MEASURES = {"fuser_fast": lambda a: measure_fuser("fast", *a), "fuser_dense": lambda a: measure_fuser("dense", *a),
-            **{f"mem_{k}": (lambda k: lambda a: measure_step_memory(k, a[0], a[1]))(k) for k in ("plain", "deig")},
+            "mem_plain": lambda a: measure_step_memory("plain", a[0], a[1]),
+            "mem_deig": lambda a: measure_step_memory("deig", a[0], a[1]),
             "step_times": lambda a: measure_step_times(*a),
             "step_deig_1024": lambda a: measure_step_memory("deig", a[0], a[1], size=1024),
             "t5": lambda a: measure_t5(a[0], a[2])}

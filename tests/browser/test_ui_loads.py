@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.make_workflows import DESCRIPTIONS
+from scripts.make_workflows import DESCRIPTIONS, note_text
 from scripts.workflow_api import to_api
 from tests.support.browser import unexpected_errors
 
@@ -25,8 +25,7 @@ def test_frontend_loads_with_deig_nodes_and_example_workflows(comfy_server, brow
     assert sorted(templates) == sorted(DESCRIPTIONS)
     object_info = comfy_server.object_info()
     for name, seen in templates.items():
-        title, text = DESCRIPTIONS[name]
-        assert seen["note"] == f"{title}\n\n{text}"
+        assert seen["note"] == note_text(name)
         ours = to_api(json.loads((WORKFLOWS / f"{name}.json").read_text()), object_info)
         frontend = {k: {f: v for f, v in node.items() if f != "_meta"} for k, node in seen["prompt"].items()}
         assert frontend == ours, name   # the frontend adds only display titles (_meta)
