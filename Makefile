@@ -1,8 +1,8 @@
-# ComfyUI-DEIG developer entry points. Paths come from tests/support/host.py (honours COMFYUI_PATH).
+# ComfyUI-DEIG developer entry points. Paths come from devkit/paths.py (honours COMFYUI_PATH).
 SHELL := /bin/bash
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 PY := $(REPO)/.venv/bin/python
-HOST = $(shell python3 $(REPO)/tests/support/host.py host)
+HOST = $(shell python3 $(REPO)/devkit/paths.py host)
 PORT ?= 8188
 VECTORS ?= $(abspath $(REPO)/../shared/reference/deig_reference_vectors.safetensors)
 META ?= $(abspath $(REPO)/../shared/reference/deig_reference_vectors.json)

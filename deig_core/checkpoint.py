@@ -1,7 +1,7 @@
 """Reading weight files safely.
 
-* ``.safetensors``: read with safetensors (no code can run); header and size are checked first so a
-  truncated or corrupt file gives a clear error.
+* ``.safetensors``: read with safetensors (no code can run); opened first so that a truncated or
+  corrupt file gives an error naming it.
 * ``.pth``/``.pt``/``.ckpt`` (pickles, like the released ``model.pth``): read with PyTorch's
   restricted unpickler (``torch.load(weights_only=True)``), which only rebuilds tensors and plain
   containers. A pickle that asks for anything else (a function to call, a class to build) is refused
@@ -9,49 +9,35 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import pickle
-import struct
 import zipfile
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
-from .model import CheckpointError
-
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
+WEIGHT_SUFFIXES = (".safetensors",) + PICKLE_SUFFIXES  # what load_weights reads
 FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+class CheckpointError(ValueError):
+    """A weight file that is not a usable DEIG checkpoint; the message names the file or key."""
 
 
 class UnsafeCheckpointError(CheckpointError):
     """A pickled checkpoint that needs more than tensors and containers to load; it was not loaded."""
 
 
-def _check_safetensors_header(path: str) -> None:
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise CheckpointError(f"{path}: not a safetensors file (only {size} bytes)")
-        (n,) = struct.unpack("<Q", head)
-        if n > size - 8 or n > 100 * 1024 * 1024:
-            raise CheckpointError(f"{path}: corrupt or truncated safetensors file (header length {n}, file {size} bytes)")
-        try:
-            header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise CheckpointError(f"{path}: corrupt safetensors header") from None
-    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
-    if 8 + n + end > size:
-        raise CheckpointError(f"{path}: truncated safetensors file: needs {8 + n + end} bytes, has {size}; "
-                              "download it again")
-
-
-def read_safetensors_metadata(path: str) -> dict:
-    _check_safetensors_header(path)
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        return json.loads(f.read(n)).get("__metadata__", {}) or {}
+def check_safetensors(path: str) -> None:
+    """Raise CheckpointError naming the file when its header is corrupt or its data is cut short."""
+    try:
+        with safe_open(path, "pt"):
+            pass
+    except SafetensorError as e:
+        raise CheckpointError(f"{path}: corrupt or truncated safetensors file ({e}); download or convert it "
+                              "again") from None
 
 
 def load_pickle_weights(path: str) -> dict:
@@ -78,7 +64,7 @@ def load_weights(path: str) -> dict[str, torch.Tensor]:
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: file not found")
     if path.lower().endswith(".safetensors"):
-        _check_safetensors_header(path)
+        check_safetensors(path)
         try:
             return load_file(path)
         except Exception as e:  # safetensors raises its own error types

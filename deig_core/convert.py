@@ -20,8 +20,8 @@ import tempfile
 import torch
 from safetensors.torch import save_file
 
-from .checkpoint import FLOAT_DTYPES, load_weights
-from .model import CheckpointError, build_from_official, split_official
+from .checkpoint import CheckpointError, FLOAT_DTYPES, load_weights
+from .model import build_from_official, split_official
 
 FORMAT = "deig-comfyui"
 FORMAT_VERSION = "1"

@@ -26,11 +26,11 @@ class Grounding:
     instance_t5: torch.Tensor           # (B, N, L, D) instance features (N may be 0)
     boxes: torch.Tensor                 # (B, N, 4) normalised x1, y1, x2, y2
     presence: torch.Tensor              # (B, N) bool
-    canvases: tuple = ()                # per sample: (N, Hc, Wc) region masks or None (boxes)
+    masks: tuple = ()                # per sample: (N, Hc, Wc) region masks or None (boxes)
 
     def __post_init__(self):
-        if not self.canvases:
-            self.canvases = (None,) * self.batch
+        if not self.masks:
+            self.masks = (None,) * self.batch
 
     @property
     def batch(self) -> int:
@@ -51,7 +51,7 @@ class Grounding:
         if extra <= 0:
             return self
         b, _, l, d = self.instance_t5.shape
-        canv = tuple(None if c is None else torch.cat([c, c.new_zeros(extra, *c.shape[1:])]) for c in self.canvases)
+        canv = tuple(None if c is None else torch.cat([c, c.new_zeros(extra, *c.shape[1:])]) for c in self.masks)
         return Grounding(self.context_t5, torch.cat([self.instance_t5, self.instance_t5.new_zeros(b, extra, l, d)], 1),
                          torch.cat([self.boxes, self.boxes.new_zeros(b, extra, 4)], 1),
                          torch.cat([self.presence, torch.zeros(b, extra, dtype=torch.bool)], 1), canv)
@@ -64,7 +64,7 @@ class Grounding:
         r = batch // self.batch
         return Grounding(self.context_t5.repeat_interleave(r, 0), self.instance_t5.repeat_interleave(r, 0),
                          self.boxes.repeat_interleave(r, 0), self.presence.repeat_interleave(r, 0),
-                         tuple(c for c in self.canvases for _ in range(r)))
+                         tuple(c for c in self.masks for _ in range(r)))
 
     @classmethod
     def concat(cls, parts: list["Grounding"]) -> "Grounding":
@@ -73,7 +73,7 @@ class Grounding:
         parts = [p.padded(slots) for p in parts]
         return cls(torch.cat([p.context_t5 for p in parts]), torch.cat([p.instance_t5 for p in parts]),
                    torch.cat([p.boxes for p in parts]), torch.cat([p.presence for p in parts]),
-                   tuple(c for p in parts for c in p.canvases))
+                   tuple(c for p in parts for c in p.masks))
 
 
 class StepState:
@@ -86,7 +86,7 @@ class StepState:
         self.latent_hw = tuple(latent_hw)
         self.strength = strength.to(device)
         self.context = model.IDE(g.context_t5.to(device, dtype), t)
-        self.boxes, self.presence, self.canvases = g.boxes, g.presence.bool(), g.canvases
+        self.boxes, self.presence, self.masks = g.boxes, g.presence.bool(), g.masks
         self.objs = None
         self._regions: dict[tuple, ObjectMask | None] = {}
         idx = torch.nonzero(self.presence)  # (P, 2): sample, slot
@@ -105,7 +105,7 @@ class StepState:
         """(B, h*w, N) bool: which instances cover each visual token at this grid."""
         per_sample = []
         for i in range(self.presence.shape[0]):
-            m = region_masks(self.boxes[i], tuple(grid_hw), self.latent_hw, self.canvases[i])
+            m = region_masks(self.boxes[i], tuple(grid_hw), self.latent_hw, self.masks[i])
             m = m & self.presence[i].cpu()[:, None, None]
             per_sample.append(m.flatten(1).transpose(0, 1))
         return torch.stack(per_sample)

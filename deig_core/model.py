@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .checkpoint import CheckpointError
 from .fuser import GatedSelfAttentionFuser
 from .ide import IDEConfig, InstanceDetailExtractor
 from .position_net import PositionNet, PositionNetConfig
@@ -23,10 +24,6 @@ from .position_net import PositionNet, PositionNetConfig
 FUSER_KEY = re.compile(
     r"^(?:(?P<kind>input|output)_blocks\.(?P<id>\d+)\.1|middle_block\.1)\.transformer_blocks\.(?P<index>\d+)\.fuser\.(?P<rest>.+)$")
 UNET_PREFIXES = ("input_blocks.", "middle_block.", "output_blocks.", "time_embed.", "label_emb.", "out.")
-
-
-class CheckpointError(ValueError):
-    """A weight file that is not a usable DEIG checkpoint; the message names the file or key."""
 
 
 @dataclass(frozen=True)
@@ -40,10 +37,15 @@ class FuserSpec:
         return f"{self.block[0]}_{self.block[1]}_{self.index}"
 
     @property
-    def official_prefix(self) -> str:
+    def official_block(self) -> str:
+        """The transformer block this fuser sits in, as the official UNet names it."""
         kind, bid = self.block
         base = "middle_block.1" if kind == "middle" else f"{kind}_blocks.{bid}.1"
-        return f"{base}.transformer_blocks.{self.index}.fuser."
+        return f"{base}.transformer_blocks.{self.index}"
+
+    @property
+    def official_prefix(self) -> str:
+        return f"{self.official_block}.fuser."
 
 
 @dataclass(frozen=True)

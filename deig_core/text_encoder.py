@@ -85,6 +85,21 @@ class T5TextEncoder:
         return out
 
 
+T5_ENCODER_KEYS = ("encoder.block.0.layer.0.SelfAttention.q.weight",)  # present in every HF T5 encoder file
+
+
+def is_t5_encoder_file(path: str) -> bool:
+    """True for a .safetensors file that :func:`load_t5_encoder` can load (Hugging Face T5 encoder keys)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, "pt") as f:
+            keys = set(f.keys())
+    except (SafetensorError, OSError):
+        return False
+    return all(k in keys for k in T5_ENCODER_KEYS) and bool(keys & {"shared.weight", "encoder.embed_tokens.weight"})
+
+
 def t5_config_from_state_dict(sd: dict):
     """A T5Config for an encoder-only state dict in Hugging Face key names."""
     from transformers import T5Config
@@ -111,7 +126,7 @@ def load_t5_encoder(path: str, tokenizer_folder: str | None = None, dtype=torch.
         if not os.path.isfile(os.path.join(path, "config.json")):
             raise TextEncoderError(f"{path}: no config.json; expected a Hugging Face T5 encoder folder")
         tokenizer = load_tokenizer(tokenizer_folder or path)
-        model = T5EncoderModel.from_pretrained(path, torch_dtype=dtype, use_safetensors=True)
+        model = T5EncoderModel.from_pretrained(path, dtype=dtype, use_safetensors=True)
     else:
         if not path.endswith(".safetensors"):
             raise TextEncoderError(f"{path}: a single-file T5 encoder must be .safetensors")

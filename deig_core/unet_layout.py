@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SD15_UNET = {"model_channels": 320, "channel_mult": [1, 2, 4, 4], "num_res_blocks": 2,
-             "attention_resolutions": [4, 2, 1], "transformer_depth": 1}
+# SD1.5's UNet in the LDM config form (the ``unet_config`` of the release's v1-inference.yaml).
+SD15_UNET = {"in_channels": 4, "out_channels": 4, "model_channels": 320, "channel_mult": [1, 2, 4, 4],
+             "num_res_blocks": 2, "attention_resolutions": [4, 2, 1], "transformer_depth": 1, "num_heads": 8,
+             "context_dim": 768}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from comfy_api.latest import io
 import comfy.supported_models
 
 from .patch import Schedule, apply_deig
-from .types import DEIGModel
+from .types import DEIGModelSocket
 
 
 def _transformer_dims(unet) -> dict[tuple[tuple[str, int], int], int]:
@@ -38,7 +38,7 @@ def check_compatible(model_patcher, deig_patcher) -> None:
     for spec in deig_patcher.model.cfg.fusers:
         got = dims.get((spec.block, spec.index))
         if got != spec.query_dim:
-            raise ValueError(f"DEIG Apply: input 'deig_model' has a fuser for {spec.official_prefix[:-7]} with "
+            raise ValueError(f"DEIG Apply: input 'deig_model' has a fuser for {spec.official_block} with "
                              f"{spec.query_dim} channels, but the model's block has {got}; the DEIG weights do not "
                              "fit this UNet")
 
@@ -54,7 +54,7 @@ class DEIGApply(io.ComfyNode):
                         "Use with DEIG Encode (positive) and DEIG Encode Negative.",
             inputs=[
                 io.Model.Input("model", tooltip="An SD1.5-family model (LoRAs may be applied before or after)"),
-                DEIGModel.Input("deig_model", tooltip="From DEIG Model Loader"),
+                DEIGModelSocket.Input("deig_model", tooltip="From DEIG Model Loader"),
                 io.Float.Input("strength", default=1.0, min=0.0, max=2.0, step=0.01,
                                tooltip="Fuser gate scale; 0 keeps the UNet with the IDE context but no fusers"),
                 io.Float.Input("start_percent", default=0.0, min=0.0, max=1.0, step=0.01,

@@ -10,9 +10,8 @@ import torch
 from comfy_api.latest import io
 
 from ..deig_core.grounding import Grounding
-from .nodes_layout import Layout
 from .patch import KEY, DEIGCond
-from .types import DEIGLayout, T5Encoder
+from .types import Layout, LayoutSocket, T5EncoderSocket
 
 SD15_CONTEXT = (77, 768)
 
@@ -26,8 +25,8 @@ def layout_grounding(t5, prompt: str, layout: Layout) -> Grounding:
     feats = t5.encode(texts)
     n = len(layout.instances)
     boxes = torch.tensor([list(inst.box) for inst in layout.instances], dtype=torch.float32).reshape(1, n, 4)
-    canvases = (layout.masks,) if layout.masks is not None else ()
-    return Grounding(feats[:1], feats[1:][None], boxes, torch.ones(1, n, dtype=torch.bool), canvases)
+    masks = (layout.masks,) if layout.masks is not None else ()
+    return Grounding(feats[:1], feats[1:][None], boxes, torch.ones(1, n, dtype=torch.bool), masks)
 
 
 class DEIGEncode(io.ComfyNode):
@@ -39,10 +38,10 @@ class DEIGEncode(io.ComfyNode):
             category="DEIG",
             description="Global prompt + instance layout -> positive conditioning for a DEIG-patched model.",
             inputs=[
-                T5Encoder.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
+                T5EncoderSocket.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
                 io.String.Input("prompt", multiline=True, default="",
                                 tooltip="Global prompt describing the whole image (Flan-T5, up to 128 tokens)"),
-                DEIGLayout.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout)"),
+                LayoutSocket.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout)"),
             ],
             outputs=[io.Conditioning.Output()],
         )
@@ -61,7 +60,7 @@ class DEIGEncodeNegative(io.ComfyNode):
             category="DEIG",
             description="Negative prompt -> negative conditioning with the null grounding (no instances).",
             inputs=[
-                T5Encoder.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
+                T5EncoderSocket.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
                 io.String.Input("negative", multiline=True, default="",
                                 tooltip="Negative prompt; empty is what the official sampler uses"),
             ],

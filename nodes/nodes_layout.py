@@ -1,24 +1,13 @@
 """Layout nodes: the box-editor node and DEIG-Bench import/export."""
 import json
 import logging
-from dataclasses import dataclass
-
 import torch
-from comfy_api.latest import io
+from comfy_api.latest import io, ui
 
 from ..deig_core.layout import TRAINED_MAX_INSTANCES, Instance, LayoutError, bench_entry, dump_layout, parse_layout
-from .types import DEIGLayout
+from .types import Layout, LayoutSocket
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What travels on a DEIG_LAYOUT socket: instances, the canvas size and optional region masks."""
-    instances: tuple[Instance, ...]
-    width: int
-    height: int
-    masks: torch.Tensor | None = None  # (N, H, W) in 0..1, one per instance, or None for box regions
 
 
 def _node_error(node: str, field: str, err: Exception) -> ValueError:
@@ -38,14 +27,16 @@ class InstanceLayout(io.ComfyNode):
                                 tooltip='JSON list of {"box": [x1, y1, x2, y2] normalised 0..1, "text": "..."}; '
                                         "edited by the box editor on this node"),
                 io.Int.Input("width", default=512, min=64, max=8192, step=8,
-                             tooltip="Image width the layout is drawn for (sets the editor's aspect ratio)"),
+                             tooltip="Width of the editor's canvas when no latent or image is connected "
+                                     "(only its aspect matters: boxes are normalised)"),
                 io.Int.Input("height", default=512, min=64, max=8192, step=8,
-                             tooltip="Image height the layout is drawn for (sets the editor's aspect ratio)"),
+                             tooltip="Height of the editor's canvas when no latent or image is connected "
+                                     "(only its aspect matters: boxes are normalised)"),
                 io.Mask.Input("masks", optional=True,
                               tooltip="Optional region masks, one per instance in layout order; each instance then "
                                       "attends only inside its mask, and its box is the mask's bounding box"),
             ],
-            outputs=[DEIGLayout.Output(display_name="layout")],
+            outputs=[LayoutSocket.Output(display_name="layout")],
         )
 
     @classmethod
@@ -67,7 +58,7 @@ class InstanceLayout(io.ComfyNode):
                         len(instances), TRAINED_MAX_INSTANCES)
         if masks is not None:
             instances, masks = _instances_from_masks(instances, masks)
-        return io.NodeOutput(Layout(tuple(instances), int(width), int(height), masks))
+        return io.NodeOutput(Layout(tuple(instances), masks))
 
 
 def _instances_from_masks(instances: list[Instance], masks: torch.Tensor):
@@ -100,22 +91,20 @@ class LayoutFromBench(io.ComfyNode):
                 io.String.Input("bench_json", multiline=True, default="",
                                 tooltip="Contents of a DEIG-Bench file ({'results': [...]}) or one entry"),
                 io.Int.Input("index", default=0, min=0, max=100000, tooltip="Which entry to use (0-based)"),
-                io.Int.Input("width", default=512, min=64, max=8192, step=8, tooltip="Image width"),
-                io.Int.Input("height", default=512, min=64, max=8192, step=8, tooltip="Image height"),
             ],
-            outputs=[DEIGLayout.Output(display_name="layout"), io.String.Output(display_name="caption"),
+            outputs=[LayoutSocket.Output(display_name="layout"), io.String.Output(display_name="caption"),
                      io.String.Output(display_name="layout_json")],
         )
 
     @classmethod
-    def execute(cls, bench_json, index, width, height) -> io.NodeOutput:
+    def execute(cls, bench_json, index, **_legacy) -> io.NodeOutput:
         try:
             caption, instances = bench_entry(json.loads(bench_json), index)
         except json.JSONDecodeError as e:
             raise ValueError(f"DEIG Layout from DEIG-Bench: input 'bench_json' is not valid JSON ({e.msg})") from None
         except LayoutError as e:
             raise _node_error("DEIG Layout from DEIG-Bench", "bench_json", e) from None
-        return io.NodeOutput(Layout(tuple(instances), int(width), int(height)), caption, dump_layout(instances))
+        return io.NodeOutput(Layout(tuple(instances)), caption, dump_layout(instances))
 
 
 class LayoutToJSON(io.ComfyNode):
@@ -126,7 +115,7 @@ class LayoutToJSON(io.ComfyNode):
             display_name="DEIG Layout to JSON",
             category="DEIG",
             description="Exports a layout as the JSON the box editor reads (paste it into another layout node).",
-            inputs=[DEIGLayout.Input("layout", tooltip="The layout to export")],
+            inputs=[LayoutSocket.Input("layout", tooltip="The layout to export")],
             outputs=[io.String.Output(display_name="layout_json")],
             is_output_node=True,
         )
@@ -134,7 +123,7 @@ class LayoutToJSON(io.ComfyNode):
     @classmethod
     def execute(cls, layout: Layout) -> io.NodeOutput:
         text = dump_layout(layout.instances)
-        return io.NodeOutput(text, ui={"text": [text]})
+        return io.NodeOutput(text, ui=ui.PreviewText(text))
 
 
 NODES = [InstanceLayout, LayoutFromBench, LayoutToJSON]

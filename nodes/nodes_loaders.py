@@ -13,17 +13,16 @@ import comfy.ops
 import comfy.utils
 import folder_paths
 
-from ..deig_core.checkpoint import load_weights
-from ..deig_core.model import CheckpointError, build_from_official
-from ..deig_core.text_encoder import TextEncoderError, load_t5_encoder
-from .types import DEIGModel, T5Encoder
+from ..deig_core.checkpoint import FLOAT_DTYPES, WEIGHT_SUFFIXES, CheckpointError, load_weights
+from ..deig_core.model import build_from_official
+from ..deig_core.text_encoder import TextEncoderError, is_t5_encoder_file, load_t5_encoder
+from .types import DEIGModelSocket, T5EncoderSocket
 
 log = logging.getLogger(__name__)
 
 DEIG_FOLDER = "deig"
 T5_FOLDER = "text_encoders"
-WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".ckpt")
-DTYPES = {"auto": None, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+DTYPES = {"auto": None, **FLOAT_DTYPES}
 HOST_TOKENIZER = os.path.join(os.path.dirname(comfy.model_patcher.__file__), "text_encoders", "t5_tokenizer")
 
 folder_paths.add_model_folder_path(DEIG_FOLDER, os.path.join(folder_paths.models_dir, DEIG_FOLDER))
@@ -69,7 +68,7 @@ class DEIGModelLoader(io.ComfyNode):
                 io.Combo.Input("dtype", options=list(DTYPES), default="auto",
                                tooltip="Precision of the DEIG modules; auto = fp16 on GPUs that support it"),
             ],
-            outputs=[DEIGModel.Output(display_name="deig_model")],
+            outputs=[DEIGModelSocket.Output(display_name="deig_model")],
         )
 
     @classmethod
@@ -99,7 +98,7 @@ def t5_choices() -> list[str]:
             if os.path.isfile(os.path.join(full, "config.json")):
                 out.append(name)
     out += [f for f in folder_paths.get_filename_list(T5_FOLDER)
-            if f.endswith(".safetensors") and "t5" in f.lower() and os.sep not in f and "/" not in f]
+            if f.endswith(".safetensors") and is_t5_encoder_file(folder_paths.get_full_path(T5_FOLDER, f))]
     return sorted(dict.fromkeys(out))
 
 
@@ -153,7 +152,7 @@ class T5EncoderLoader(io.ComfyNode):
                 io.Combo.Input("dtype", options=list(DTYPES), default="auto",
                                tooltip="Precision of the encoder; auto = fp16 on GPUs that support it, else fp32"),
             ],
-            outputs=[T5Encoder.Output(display_name="t5")],
+            outputs=[T5EncoderSocket.Output(display_name="t5")],
         )
 
     @classmethod

@@ -8,8 +8,7 @@ import torch
 from comfy_api.latest import io
 from PIL import Image, ImageDraw, ImageFont
 
-from .nodes_layout import Layout
-from .types import DEIGLayout
+from .types import Layout, LayoutSocket
 
 
 def instance_color(i: int) -> tuple[int, int, int]:
@@ -45,7 +44,7 @@ class DEIGPreviewLayout(io.ComfyNode):
             description="Draws the instance boxes and descriptions on images (as the official inference does).",
             inputs=[
                 io.Image.Input("image", tooltip="Images to draw on (e.g. the decoded result)"),
-                DEIGLayout.Input("layout", tooltip="The layout to draw"),
+                LayoutSocket.Input("layout", tooltip="The layout to draw"),
             ],
             outputs=[io.Image.Output()],
         )

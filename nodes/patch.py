@@ -121,11 +121,3 @@ def apply_deig(model_patcher, deig_patcher, schedule: Schedule):
     m.set_model_patch(patch, "middle_patch")
     m.set_additional_models(KEY, [deig_patcher])
     return m
-
-
-def transformer_options_for_call(model_patcher) -> dict:
-    """transformer_options as the sampler assembles them for a call (patches plus wrappers)."""
-    options = comfy.patcher_extension.copy_nested_dicts(model_patcher.model_options)
-    comfy.patcher_extension.merge_nested_dicts(options["transformer_options"].setdefault("wrappers", {}),
-                                               model_patcher.wrappers, copy_dict1=False)
-    return options["transformer_options"]

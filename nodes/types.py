@@ -1,6 +1,20 @@
-"""Custom socket types shared by the DEIG nodes."""
+"""What travels between DEIG nodes: the custom socket types and the layout payload."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
 from comfy_api.latest import io
 
-DEIGLayout = io.Custom("DEIG_LAYOUT")
-DEIGModel = io.Custom("DEIG_MODEL")
-T5Encoder = io.Custom("DEIG_T5")
+from ..deig_core.layout import Instance
+
+LayoutSocket = io.Custom("DEIG_LAYOUT")         # carries a Layout
+DEIGModelSocket = io.Custom("DEIG_MODEL")       # carries a ModelPatcher around deig_core.model.DEIGModelSocket
+T5EncoderSocket = io.Custom("DEIG_T5")          # carries a nodes_loaders.T5Patcher
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The value of a DEIG_LAYOUT socket: instances (normalised boxes + descriptions) and optional region masks."""
+    instances: tuple[Instance, ...]
+    masks: torch.Tensor | None = None  # (N, H, W) in 0..1, one per instance, or None for box regions

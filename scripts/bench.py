@@ -15,9 +15,13 @@ import subprocess
 import sys
 import time
 
+from pathlib import Path
+
 import torch
 
-from _pack import import_pack
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from devkit.comfy_env import import_pack  # noqa: E402
+from devkit.seeded_weights import seeded_fill_  # noqa: E402
 
 N_INST, S_TOK = 30, 16
 
@@ -69,19 +73,6 @@ def timed(fn, device, repeat: int, warmup: bool = True) -> float:
 
 
 # ---------------------------------------------------------------- fixtures
-def random_fill_(module, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if name.endswith(("alpha_attn", "alpha_dense")):
-                p.fill_(0.3)
-            elif p.ndim >= 2:
-                p.copy_(torch.randn(p.shape, generator=g) / p[0].numel() ** 0.5)
-            else:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.02 + (1.0 if name.endswith("weight") else 0.0))
-    return module
-
-
 def layout(n=N_INST, seed=0):
     g = torch.Generator().manual_seed(seed)
     xy = torch.rand(n, 2, generator=g) * 0.7
@@ -94,16 +85,15 @@ def deig_model(device, dtype):
     from comfyui_deig.deig_core.unet_layout import SD15_UNET, unet_layout
 
     cfg = DEIGConfig(fusers=tuple(FuserSpec(b, i, c) for b, i, c in unet_layout(SD15_UNET).blocks))
-    return random_fill_(DEIGModel(cfg)).to(device, dtype).eval().requires_grad_(False)
+    return seeded_fill_(DEIGModel(cfg)).to(device, dtype).eval().requires_grad_(False)
 
 
 def sd15_unet_patcher(device, dtype):
     from comfyui_deig.deig_core.unet_layout import SD15_UNET
-    from comfyui_deig.nodes.host_unet import sd15_patcher
+    from devkit.sd15_unet import sd15_patcher
 
-    cfg = dict(SD15_UNET, in_channels=4, out_channels=4, num_heads=8, context_dim=768)
-    patcher = sd15_patcher(cfg, dtype=dtype, device=device)
-    random_fill_(patcher.model.diffusion_model)
+    patcher = sd15_patcher(SD15_UNET, dtype=dtype, device=device)
+    seeded_fill_(patcher.model.diffusion_model)
     patcher.model.diffusion_model.to(device, dtype)
     return patcher
 
@@ -122,7 +112,7 @@ def fuser_case(device, dtype, hw=64, dim=320):
     from comfyui_deig.deig_core.fuser import GatedSelfAttentionFuser
     from comfyui_deig.deig_core.masks import region_masks
 
-    fuser = random_fill_(GatedSelfAttentionFuser(dim, 768, 8)).to(device, dtype).eval()
+    fuser = seeded_fill_(GatedSelfAttentionFuser(dim, 768, 8)).to(device, dtype).eval()
     x = torch.randn(2, hw * hw, dim, device=device, dtype=dtype)
     objs = torch.randn(2, N_INST * S_TOK, 768, device=device, dtype=dtype)
     allowed = region_masks(layout(), (hw, hw), (hw, hw)).flatten(1).T
@@ -131,7 +121,7 @@ def fuser_case(device, dtype, hw=64, dim=320):
 
 
 def measure_fuser(kind, device, dtype, repeat):
-    from comfyui_deig.deig_core.dense_reference import dense_fuser_forward
+    from devkit.dense_reference import dense_fuser_forward
 
     fuser, x, objs, allowed = fuser_case(device, dtype)
     fn = (lambda: fuser(x, objs, allowed, 1.0)) if kind == "fast" else (lambda: dense_fuser_forward(fuser, x, objs, allowed))
@@ -167,7 +157,7 @@ def gligen_patch(latent_shape, device, dtype):
 
     dims = [320] * 2 + [640] * 2 + [1280] * 2 + [1280] + [1280] * 3 + [640] * 3 + [320] * 3
     modules = [comfy.gligen.GatedSelfAttentionDense(d, 768, 8, d // 8) for d in dims]
-    gligen = random_fill_(comfy.gligen.Gligen(modules, comfy.gligen.PositionNet(768, 768), 768)).to(device, dtype)
+    gligen = seeded_fill_(comfy.gligen.Gligen(modules, comfy.gligen.PositionNet(768, 768), 768)).to(device, dtype)
     b, _, h, w = latent_shape
     params = []
     for x1, y1, x2, y2 in layout().tolist():
@@ -177,7 +167,8 @@ def gligen_patch(latent_shape, device, dtype):
 
 def step_inputs(kind, base, deig, latent_shape, device, dtype):
     """(transformer_options, UNet kwargs) of one step kind on ``base``'s UNet."""
-    from comfyui_deig.nodes.patch import Schedule, apply_deig, transformer_options_for_call
+    from comfyui_deig.nodes.patch import Schedule, apply_deig
+    from devkit.sd15_unet import transformer_options_for_call
 
     import comfy.model_patcher
 
@@ -291,7 +282,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import_pack()
     device = torch.device(args.device)
-    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
+    from comfyui_deig.deig_core.checkpoint import FLOAT_DTYPES
+
+    dtype = FLOAT_DTYPES[args.dtype]
     if args.child:
         print(json.dumps(MEASURES[args.child]((device, dtype, args.repeat))))
         return 0

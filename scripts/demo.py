@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "scripts")]
+sys.path.insert(0, str(REPO))
 
-from tests.support import host  # noqa: E402
-from tests.support.example_models import CHECKPOINTS, DEIG, T5, install_example_models  # noqa: E402
-from tests.support.server import ComfyServer  # noqa: E402
-from workflow_api import set_inputs, to_api  # noqa: E402
+from devkit import paths  # noqa: E402
+from devkit.example_models import CHECKPOINTS, DEIG, T5, install_example_models  # noqa: E402
+from devkit.server import ComfyServer  # noqa: E402
+from devkit.workflow_api import set_inputs, to_api  # noqa: E402
 
 WORKFLOW = REPO / "workflows" / "deig_three_people.json"
 NEEDED = {"checkpoints": CHECKPOINTS[0], "deig": DEIG, "text_encoders": T5}
@@ -32,14 +32,14 @@ def missing_weights(models: Path) -> list[str]:
 
 
 def main() -> int:
-    real_models = host.host_dir() / "models"
+    real_models = paths.host_dir() / "models"
     missing = missing_weights(real_models)
     if missing:
         print("Real weights are missing, so this demo runs on SYNTHETIC models (random weights: the image is noise).")
         for m in missing:
             print(f"  missing: {m}")
         print("See README.md, 'Weights', for where to get them.")
-        models = install_example_models(host.models_cache_dir() / "demo-models")
+        models = install_example_models(paths.models_cache_dir() / "demo-models")
         size, steps = 256, 8
     else:
         print(f"Using the real weights in {real_models}.")

@@ -1,7 +1,7 @@
-# Source me: sets REPO_ROOT, HOST_DIR, VENV, VPY, PKGS_DIR, PACK_LINK, HOST_MANAGED from tests/support/host.py,
+# Source me: sets REPO_ROOT, HOST_DIR, VENV, VPY, PKGS_DIR, PACK_LINK, HOST_MANAGED from devkit/paths.py,
 # the one place that knows the paths (it honours COMFYUI_PATH).
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-_deig_host() { python3 "$REPO_ROOT/tests/support/host.py" "$1"; }
+_deig_host() { python3 "$REPO_ROOT/devkit/paths.py" "$1"; }
 HOST_DIR="$(_deig_host host)"
 VENV="$(_deig_host venv)"
 VPY="$(_deig_host python)"

@@ -3,7 +3,7 @@
     python scripts/parity.py --vectors V.safetensors --meta V.json [--tol 1e-4]
 
 Everything is taken from the vector pair (see ../shared/reference/README.md): the UNet, IDE and
-position-net configurations from the JSON, the weights from the key-name recipe, the inputs (any
+position-net configurations from the JSON, the weights from the key-name recipe (``devkit/seeded_weights.py``), the inputs (any
 batch, per-sample timesteps, slot count, text length and latent size) from the tensors. The UNet is
 the host's ``UNetModel``; DEIG is attached with ``nodes.patch.apply_deig``, the same code path the
 DEIG Apply node uses, then the conditional and the null-grounding negative forwards are run.
@@ -16,34 +16,37 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
-from _pack import import_pack
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from devkit.comfy_env import import_pack  # noqa: E402
 
 
 def run(vectors_path: str, meta_path: str) -> dict[str, float]:
     import_pack()
-    from comfyui_deig.deig_core import recipe
     from comfyui_deig.deig_core.grounding import Grounding
     from comfyui_deig.deig_core.model import split_official
-    from comfyui_deig.nodes import host_unet, patch
+    from comfyui_deig.nodes import patch
+    from devkit import sd15_unet
+    from devkit.seeded_weights import seeded_state_dict
     from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict
 
     meta = json.load(open(meta_path))
     vec = load_file(vectors_path)
-    weights = recipe.recipe_state_dict(meta["state_dict_shapes"])
+    weights = seeded_state_dict(meta["state_dict_shapes"])
     deig_sd, unet_keys, _ = split_official(weights)
     unet_sd = {k: weights[k] for k in unet_keys}
 
     ucfg = meta["unet_config"]
-    model = host_unet.sd15_patcher(ucfg, unet_sd, dtype=torch.float32, device=torch.device("cpu"))
+    model = sd15_unet.sd15_patcher(ucfg, unet_sd, dtype=torch.float32, device=torch.device("cpu"))
     deig = deig_patcher_from_state_dict(
         deig_sd, dtype=torch.float32, ide_heads=int(meta.get("ide_config", {}).get("heads", 8)),
         fuser_heads=int(ucfg["num_heads"]), source=meta_path)
     patched = patch.apply_deig(model, deig, patch.Schedule())
-    options = patch.transformer_options_for_call(patched)
+    options = sd15_unet.transformer_options_for_call(patched)
     unet = patched.model.diffusion_model
 
     x, t = vec["in.x"], vec["in.timesteps"]

@@ -1,8 +1,8 @@
 """Test harness for ComfyUI-DEIG.
 
 Imports: the host (``$COMFYUI_PATH`` or ``.host/ComfyUI``) goes on sys.path in CPU mode, so ``comfy``,
-``comfy_api``, ``folder_paths`` import; the pack imports as ``comfyui_deig`` (``.host/pkgs``) and its
-core also as top-level ``deig_core``; helpers as ``tests.support.*``.
+``comfy_api``, ``folder_paths`` import; the pack imports as ``comfyui_deig`` (``.host/pkgs``) and only so
+(a top-level ``import deig_core`` is refused: one identity per class); dev helpers come from ``devkit``.
 
 Markers: ``unit`` (default), ``integration`` (real ``comfy`` in process), ``e2e`` (real server),
 ``browser`` (headless Chromium). Tests under ``tests/e2e`` and ``tests/browser`` get theirs
@@ -24,14 +24,14 @@ _REPO = str(Path(__file__).resolve().parents[1])
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
-from tests.support import host  # noqa: E402
-from tests.support.comfy_env import HostMissing, ensure_comfy  # noqa: E402
+from devkit import paths  # noqa: E402
+from devkit.comfy_env import HostMissing, ensure_comfy  # noqa: E402
 
 try:
     ensure_comfy()
     _HOST_ERROR = None
 except HostMissing as e:  # unit tests still run; integration/e2e/browser fail with this message
-    host.install_sys_path()
+    paths.install_sys_path()
     _HOST_ERROR = str(e)
 
 KINDS = ("unit", "integration", "e2e", "browser")
@@ -43,7 +43,7 @@ try:  # slow 2-core machines: no per-example deadline; keep the example database
     from hypothesis.database import DirectoryBasedExampleDatabase
 
     settings.register_profile("deig", deadline=None, print_blob=True,
-                              database=DirectoryBasedExampleDatabase(str(host.REPO_ROOT / ".cache" / "hypothesis")))
+                              database=DirectoryBasedExampleDatabase(str(paths.REPO_ROOT / ".cache" / "hypothesis")))
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deig"))
 except ImportError:
     pass
@@ -88,7 +88,7 @@ def host_dir() -> Path:
     """The ComfyUI folder under test ($COMFYUI_PATH or .host/ComfyUI)."""
     if _HOST_ERROR:
         pytest.fail(_HOST_ERROR, pytrace=False)
-    return host.host_dir()
+    return paths.host_dir()
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,7 @@ def models_dir(tmp_path_factory, host_dir) -> Path:
     """Session-wide ComfyUI models tree the server uses: ``checkpoints/deig_synthetic_sd15.safetensors``
     (full-size synthetic SD1.5), ``text_encoders/deig_synthetic_t5/`` (tiny T5 folder), ``deig/``
     (empty: put DEIG weights there; the server sees files added later)."""
-    from tests.support.synthetic import populate_models_tree
+    from devkit.synthetic_models import populate_models_tree
 
     root = tmp_path_factory.mktemp("models")
     populate_models_tree(root)
@@ -105,11 +105,11 @@ def models_dir(tmp_path_factory, host_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def comfy_server(tmp_path_factory, models_dir, host_dir):
-    """A real ComfyUI server with this pack (``tests.support.server.ComfyServer``): ``base_url``,
+    """A real ComfyUI server with this pack (``devkit.server.ComfyServer``): ``base_url``,
     ``submit(prompt) -> prompt_id``, ``wait(prompt_id, timeout) -> history entry``, ``run(prompt)``,
     ``output_files(entry)``, ``object_info(node=None)``, ``output_dir``, ``log_path``, ``log_tail()``.
     Always stopped at the end of the session."""
-    from tests.support.server import ComfyServer
+    from devkit.server import ComfyServer
 
     server = ComfyServer(tmp_path_factory.mktemp("comfy"), models_dir=models_dir, host_dir=host_dir)
     try:
@@ -121,7 +121,7 @@ def comfy_server(tmp_path_factory, models_dir, host_dir):
 
 
 def _keep_log(server) -> None:
-    dest = host.artifacts_dir() / "server-logs"
+    dest = paths.artifacts_dir() / "server-logs"
     dest.mkdir(parents=True, exist_ok=True)
     if server.log_path.is_file():
         (dest / f"comfy-{server.port}.log").write_bytes(server.log_path.read_bytes())
@@ -133,7 +133,7 @@ def artifacts_dir(request) -> Path:
     import shutil
 
     name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::", 1)[-1])[:120]
-    path = host.artifacts_dir() / Path(str(request.node.fspath)).stem / name
+    path = paths.artifacts_dir() / Path(str(request.node.fspath)).stem / name
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
@@ -143,7 +143,7 @@ def artifacts_dir(request) -> Path:
 def browser():
     """``browser(script, base_url, artifacts_dir, timeout=180, args=()) -> dict`` running a
     ``tests/browser/driver.mjs`` script. Skips when Chromium/playwright-core are missing (fails in CI)."""
-    from tests.support.browser import browser_missing, run_browser_script
+    from devkit.browser import browser_missing, run_browser_script
 
     why = browser_missing()
     if why:

@@ -5,8 +5,8 @@
 // read-only state when the layout input is linked. Prints one JSON object; the test asserts.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runBrowser, openComfy } from './driver.mjs';
-import * as L from './box_editor_lib.mjs';
+import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
+import * as L from '../../devkit/js/box_editor_lib.mjs';
 
 async function aspect(page, id) {
   const r = await L.canvasRect(page, id);

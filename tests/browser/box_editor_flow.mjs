@@ -3,8 +3,8 @@
 // reload the page, load it, queue it and read what the backend received; then a malformed value.
 // Prints one JSON object (driver.mjs); test_box_editor.py makes the assertions.
 import { join } from 'node:path';
-import { runBrowser, openComfy } from './driver.mjs';
-import * as L from './box_editor_lib.mjs';
+import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
+import * as L from '../../devkit/js/box_editor_lib.mjs';
 
 const HISTORY_TIMEOUT_MS = 60000;
 

@@ -50,7 +50,7 @@ def _close(a, b, tol=TOL):
 
 def _parse_py(value: str):
     """The backend's parser on the widget value (the same module the node uses)."""
-    from deig_core.layout import dump_layout, parse_layout
+    from comfyui_deig.deig_core.layout import dump_layout, parse_layout
 
     return dump_layout(parse_layout(value))
 
@@ -153,7 +153,7 @@ def _bench_doc() -> dict:
 
 @pytest.mark.parametrize("mode", ["classic", "vue"])
 def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, mode):
-    from deig_core.layout import bench_entry, dump_layout, parse_layout
+    from comfyui_deig.deig_core.layout import bench_entry, dump_layout, parse_layout
 
     bench = _bench_doc()
     bench_path = artifacts_dir / "bench.json"
@@ -250,7 +250,7 @@ def test_editor_modules_match_backend(tmp_path):
     Node and compared with the backend (deig_core.layout, the preview node's colours)."""
     if shutil.which("node") is None:
         pytest.skip("node missing")
-    from deig_core.layout import LayoutError, bench_entry, dump_layout, parse_instances, parse_layout
+    from comfyui_deig.deig_core.layout import LayoutError, bench_entry, dump_layout, parse_instances, parse_layout
 
     layouts = _random_layouts(300)
     data = {"layouts": layouts, "malformed": MALFORMED}

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.make_workflows import DESCRIPTIONS, note_text
-from scripts.workflow_api import to_api
-from tests.support.browser import unexpected_errors
+from devkit.example_workflows import DESCRIPTIONS, note_text
+from devkit.workflow_api import to_api
+from devkit.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser
 SCRIPT = Path(__file__).with_name("ui_loads.mjs")

@@ -2,7 +2,7 @@
 // loads each of the pack's example workflows from the server's template route (as the template
 // browser does) and reports what the frontend made of it: its API prompt and the Note text.
 import { join } from 'node:path';
-import { runBrowser, openComfy } from './driver.mjs';
+import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
 
 await runBrowser(async ({ page, baseUrl, artifactsDir }) => {
   await openComfy(page, baseUrl);

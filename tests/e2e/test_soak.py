@@ -1,11 +1,6 @@
 """The short soak: DEIG prompts with varying layouts and sizes plus interrupts on the real server."""
-import os
-import sys
-
-from tests.support.example_models import install_example_models
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
-from soak import soak  # noqa: E402
+from devkit.example_models import install_example_models
+from devkit.soak import soak
 
 
 def test_short_soak(comfy_server, models_dir):

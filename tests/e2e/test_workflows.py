@@ -1,17 +1,15 @@
 """The example workflows through a real ComfyUI server with the pack, on synthetic models named as
-the workflows expect them (tests/support/example_models.py)."""
+the workflows expect them (devkit/example_models.py)."""
 import json
 import os
-import sys
 
 import pytest
 
-from tests.support.example_models import install_example_models
-from tests.support.server import PromptError
+from devkit.example_models import install_example_models
+from devkit.server import PromptError
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "scripts"))
-from workflow_api import set_inputs, to_api  # noqa: E402
+from devkit.paths import REPO_ROOT as REPO
+from devkit.workflow_api import set_inputs, to_api
 
 WORKFLOWS = sorted(f[:-5] for f in os.listdir(os.path.join(REPO, "workflows")) if f.endswith(".json"))
 

@@ -11,12 +11,12 @@ pytestmark = pytest.mark.integration
 folder_paths = pytest.importorskip("folder_paths")
 
 from comfyui_deig.deig_core.layout import parse_layout  # noqa: E402
-from comfyui_deig.deig_core.synthetic import synthetic_config, synthetic_state_dict  # noqa: E402
+from devkit.synthetic_models import synthetic_deig_config, synthetic_deig_state_dict  # noqa: E402
 from comfyui_deig.deig_core.text_encoder import TextEncoderError, load_t5_encoder  # noqa: E402
 from comfyui_deig.nodes.nodes_encode import DEIGEncode, DEIGEncodeNegative  # noqa: E402
 from comfyui_deig.nodes.nodes_layout import InstanceLayout  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import DEIGModelLoader, HOST_TOKENIZER, T5EncoderLoader  # noqa: E402
-from tests.support.synthetic import t5_encoder_dir  # noqa: E402
+from devkit.synthetic_models import t5_encoder_dir  # noqa: E402
 
 SMALL_UNET = {"model_channels": 32, "channel_mult": [1, 2], "num_res_blocks": 1, "attention_resolutions": [1, 2]}
 
@@ -81,7 +81,7 @@ def test_folder_without_tokenizer_files_is_named(t5_dir, tmp_path):
 def test_loader_nodes_and_encode(model_dirs, t5_dir):
     shutil.copytree(t5_dir, model_dirs / "text_encoders" / "flan-t5-tiny")
     t5 = T5EncoderLoader.execute("flan-t5-tiny", "fp32").args[0]
-    sd = synthetic_state_dict(synthetic_config(text_dim=t5.encoder.d_model, unet=SMALL_UNET))
+    sd = synthetic_deig_state_dict(synthetic_deig_config(text_dim=t5.encoder.d_model, unet=SMALL_UNET))
     torch.save({"model": sd, "autoencoder": {}, "diffusion": {}}, model_dirs / "deig" / "model.pth")
     save_file(sd, str(model_dirs / "deig" / "deig.safetensors"))
     from_pth = DEIGModelLoader.execute("model.pth", "fp32").args[0].model

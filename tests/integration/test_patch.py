@@ -19,12 +19,13 @@ import comfy.supported_models  # noqa: E402
 
 from comfyui_deig.deig_core.grounding import Grounding  # noqa: E402
 from comfyui_deig.deig_core.model import split_official  # noqa: E402
-from comfyui_deig.deig_core.recipe import recipe_state_dict  # noqa: E402
-from comfyui_deig.nodes import host_unet  # noqa: E402
+from devkit.seeded_weights import seeded_state_dict  # noqa: E402
+from devkit import sd15_unet  # noqa: E402
 from comfyui_deig.nodes.nodes_apply import check_compatible  # noqa: E402
 from comfyui_deig.nodes.nodes_encode import conditioning  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict  # noqa: E402
-from comfyui_deig.nodes.patch import Schedule, apply_deig, transformer_options_for_call  # noqa: E402
+from comfyui_deig.nodes.patch import Schedule, apply_deig  # noqa: E402
+from devkit.sd15_unet import transformer_options_for_call  # noqa: E402
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -35,7 +36,7 @@ CPU = torch.device("cpu")
 def ref():
     meta = json.load(open(os.path.join(FIX, "deig_reference_vectors.json")))
     vec = load_file(os.path.join(FIX, "deig_reference_vectors.safetensors"))
-    weights = recipe_state_dict(meta["state_dict_shapes"])
+    weights = seeded_state_dict(meta["state_dict_shapes"])
     deig_sd, unet_keys, _ = split_official(weights)
     unet_sd = {k: weights[k] for k in unet_keys}
     return meta, vec, deig_sd, unet_sd
@@ -44,7 +45,7 @@ def ref():
 @pytest.fixture(scope="module")
 def base(ref):
     meta, _, _, unet_sd = ref
-    return host_unet.sd15_patcher(meta["unet_config"], unet_sd, device=CPU)
+    return sd15_unet.sd15_patcher(meta["unet_config"], unet_sd, device=CPU)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +198,7 @@ def test_partially_loaded_deig_modules_still_run(base, ref, conds):
 def test_non_sd15_model_is_refused(deig):
     cfg = {"in_channels": 4, "out_channels": 4, "model_channels": 32, "channel_mult": [1, 2, 4, 4],
            "num_res_blocks": 2, "attention_resolutions": [4, 2, 1], "num_heads": 8, "context_dim": 1024}
-    model_config = comfy.supported_models.SD20(host_unet.host_unet_config(cfg))
+    model_config = comfy.supported_models.SD20(sd15_unet.host_unet_config(cfg))
     sd2 = comfy.model_patcher.ModelPatcher(model_config.get_model({}, device="cpu"), CPU, CPU)
     with pytest.raises(ValueError, match="input 'model' is a SD20 model"):
         check_compatible(sd2, deig)

@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from deig_core.attention import _reference_attention_with_lse, attention_with_lse, grounded_attention, object_mask
-from deig_core.dense_reference import dense_fuser_forward
-from deig_core.fuser import GatedSelfAttentionFuser
-from deig_core.masks import region_masks
+from comfyui_deig.deig_core.attention import _reference_attention_with_lse, attention_with_lse, grounded_attention, object_mask
+from devkit.dense_reference import dense_fuser_forward
+from comfyui_deig.deig_core.fuser import GatedSelfAttentionFuser
+from comfyui_deig.deig_core.masks import region_masks
 
 
 def _fuser(dim=64, ctx=32, heads=4, seed=0):

@@ -7,12 +7,13 @@ import sys
 
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import save_file
 
-from deig_core.checkpoint import UnsafeCheckpointError, load_weights, read_safetensors_metadata
-from deig_core.convert import convert
-from deig_core.model import CheckpointError, build_from_official, split_official
-from deig_core.synthetic import synthetic_config, synthetic_state_dict
+from comfyui_deig.deig_core.checkpoint import CheckpointError, UnsafeCheckpointError, load_weights
+from comfyui_deig.deig_core.convert import convert
+from comfyui_deig.deig_core.model import build_from_official, split_official
+from devkit.synthetic_models import synthetic_deig_config, synthetic_deig_state_dict
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -87,9 +88,9 @@ def test_truncated_and_corrupt_safetensors(tmp_path):
 
 
 def test_convert_official_pth_keeps_only_deig_parts(tmp_path):
-    cfg = synthetic_config(text_dim=16, unet={"model_channels": 32, "channel_mult": [1, 2], "num_res_blocks": 1,
+    cfg = synthetic_deig_config(text_dim=16, unet={"model_channels": 32, "channel_mult": [1, 2], "num_res_blocks": 1,
                                               "attention_resolutions": [1, 2]})
-    deig = synthetic_state_dict(cfg)
+    deig = synthetic_deig_state_dict(cfg)
     full = dict(deig, **{"input_blocks.0.0.weight": torch.randn(32, 4, 3, 3), "out.2.bias": torch.zeros(4)})
     src = tmp_path / "model.pth"
     torch.save({"model": full, "autoencoder": {"x": torch.zeros(1)}, "diffusion": {"betas": torch.zeros(3)}}, src)
@@ -97,7 +98,8 @@ def test_convert_official_pth_keeps_only_deig_parts(tmp_path):
     meta = convert(str(src), str(dst), "fp16")
     loaded = load_weights(str(dst))
     assert set(loaded) == set(deig) and all(v.dtype == torch.float16 for v in loaded.values())
-    assert read_safetensors_metadata(str(dst))["source_sha256"] == meta["source_sha256"]
+    with safe_open(str(dst), "pt") as f:
+        assert f.metadata()["source_sha256"] == meta["source_sha256"]
 
 
 def test_convert_cli_writes_nothing_on_failure(tmp_path):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from deig_core.layout import Instance, LayoutError, bench_entry, dump_layout, parse_layout
+from comfyui_deig.deig_core.layout import Instance, LayoutError, bench_entry, dump_layout, parse_layout
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 

@@ -1,8 +1,8 @@
 """Instance region masks: the official rule on square latents, coverage everywhere."""
 import torch
 
-from deig_core.masks import paint_boxes, region_masks
-from deig_core.unet_layout import SD15_UNET, unet_layout
+from comfyui_deig.deig_core.masks import paint_boxes, region_masks
+from comfyui_deig.deig_core.unet_layout import SD15_UNET, unet_layout
 
 
 def _extent(m):

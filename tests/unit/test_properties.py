@@ -6,8 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deig_core.layout import Instance, LayoutError, dump_layout, parse_layout
-from deig_core.masks import region_masks
+from comfyui_deig.deig_core.layout import Instance, LayoutError, dump_layout, parse_layout
+from comfyui_deig.deig_core.masks import region_masks
 
 anything = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),

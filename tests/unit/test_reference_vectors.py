@@ -7,8 +7,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from deig_core.model import build_from_official, split_official
-from deig_core.recipe import recipe_state_dict
+from comfyui_deig.deig_core.model import build_from_official, split_official
+from devkit.seeded_weights import seeded_state_dict
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 TOL = 1e-4
@@ -18,7 +18,7 @@ TOL = 1e-4
 def ref():
     meta = json.load(open(os.path.join(FIX, "deig_reference_vectors.json")))
     vec = load_file(os.path.join(FIX, "deig_reference_vectors.safetensors"))
-    deig, _, _ = split_official(recipe_state_dict(meta["state_dict_shapes"]))
+    deig, _, _ = split_official(seeded_state_dict(meta["state_dict_shapes"]))
     model = build_from_official(deig, ide_heads=meta["ide_config"].get("heads", 8))
     return model, vec
 

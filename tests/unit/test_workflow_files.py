@@ -2,7 +2,7 @@
 every workflow says which models it expects."""
 from pathlib import Path
 
-from scripts.make_workflows import DESCRIPTIONS, generated_files
+from devkit.example_workflows import DESCRIPTIONS, generated_files
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 

@@ -1,9 +1,9 @@
 // Makes the README screenshot of the box editor (docs/box_editor.png): a 768x512 layout with four
 // described boxes, the first one selected, in the classic renderer.
-//   node tests/browser/box_editor_screenshot.mjs BASE_URL OUT_DIR   (then copy OUT_DIR/box_editor.png)
+//   node scripts/box_editor_screenshot.mjs BASE_URL OUT_DIR   (then copy OUT_DIR/box_editor.png)
 import { join } from 'node:path';
-import { runBrowser, openComfy } from './driver.mjs';
-import * as L from './box_editor_lib.mjs';
+import { runBrowser, openComfy } from '../devkit/js/driver.mjs';
+import * as L from '../devkit/js/box_editor_lib.mjs';
 
 const LAYOUT = JSON.stringify([
   { box: [0.06, 0.5, 0.56, 0.94], text: 'a grey fabric sofa with two mustard-yellow cushions' },

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .fuser import GatedSelfAttentionFuser
+from comfyui_deig.deig_core.fuser import GatedSelfAttentionFuser
 
 
 def dense_mask(allowed: torch.Tensor, tokens_per_instance: int, heads: int) -> torch.Tensor:

@@ -1,8 +1,8 @@
 // Shared browser driver for the browser tests: system Chromium through playwright-core.
 // A test script does:
-//   import { runBrowser, openComfy } from './driver.mjs';
+//   import { runBrowser, openComfy } from "../../devkit/js/driver.mjs";
 //   await runBrowser(async ({ page, baseUrl, artifactsDir }) => { await openComfy(page, baseUrl); return {...}; });
-// It is run as `node script.mjs BASE_URL ARTIFACTS_DIR [ARGS...]` (tests/support/browser.py) and prints one
+// It is run as `node script.mjs BASE_URL ARTIFACTS_DIR [ARGS...]` (devkit/browser.py) and prints one
 // JSON line: what the callback returned plus consoleErrors/pageErrors/requestFailures. On an exception it
 // saves failure.png, prints {"error": ...} and exits 1.
 import { chromium } from 'playwright-core';

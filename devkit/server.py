@@ -21,7 +21,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from . import host
+from . import paths
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ class ComfyServer:
     def __init__(self, base_dir: Path, models_dir: Path | None = None, port: int | None = None,
                  extra_args: tuple[str, ...] = (), host_dir: Path | None = None, python: Path | None = None):
         self.base_dir = Path(base_dir)
-        self.host_dir = Path(host_dir or host.host_dir())
-        self.python = Path(python or host.venv_python())
+        self.host_dir = Path(host_dir or paths.host_dir())
+        self.python = Path(python or paths.venv_python())
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.output_dir = self.base_dir / "output"
@@ -98,9 +98,9 @@ class ComfyServer:
     def _prepare(self, models_dir: Path | None) -> None:
         for sub in ("custom_nodes", "input", "output", "temp", "user"):
             (self.base_dir / sub).mkdir(parents=True, exist_ok=True)
-        link = self.base_dir / "custom_nodes" / host.PACK_FOLDER
+        link = self.base_dir / "custom_nodes" / paths.PACK_FOLDER
         if not link.is_symlink():
-            os.symlink(host.REPO_ROOT, link)
+            os.symlink(paths.REPO_ROOT, link)
         settings = self.base_dir / "user" / "default" / "comfy.settings.json"
         if not settings.exists():  # a returning user: no first-run template browser over the canvas
             settings.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Run a Node script that drives the system Chromium with playwright-core (see ``tests/browser/driver.mjs``).
+"""Run a Node script that drives the system Chromium with playwright-core (see ``devkit/js/driver.mjs``).
 
 A script is called as ``node SCRIPT BASE_URL ARTIFACTS_DIR [ARGS...]`` and prints one JSON object as
 its last stdout line; ``driver.mjs``'s ``runBrowser`` does that and adds the page's console errors.
@@ -13,11 +13,11 @@ import signal
 import subprocess
 from pathlib import Path
 
-from . import host
+from . import paths
 from .server import die_with_parent
 
 CHROMIUM = Path(os.environ.get("DEIG_CHROMIUM", "/usr/bin/chromium"))
-NODE_MODULES = host.REPO_ROOT / "node_modules" / "playwright-core"
+NODE_MODULES = paths.REPO_ROOT / "node_modules" / "playwright-core"
 
 
 class BrowserScriptError(RuntimeError):
@@ -47,7 +47,7 @@ def run_browser_script(script_path, base_url: str, artifacts_dir, timeout: float
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     cmd = ["node", str(script_path), base_url, str(artifacts_dir), *args]
     env = dict(os.environ, DEIG_CHROMIUM=str(CHROMIUM))
-    proc = subprocess.Popen(cmd, cwd=host.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=paths.REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=die_with_parent)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)

@@ -1,12 +1,12 @@
 """Where things live: the one place that knows the repo root, the ComfyUI host, the venv and the caches.
 
 Used by the Makefile and the shell scripts (through the command line below), by ``tests/conftest.py``
-and by the scripts in ``scripts/``. Standard library only: it runs before the venv exists.
+and by the scripts in ``scripts/`` (through :mod:`devkit.comfy_env`). Standard library only: it runs before the venv exists.
 
 The host is ``$COMFYUI_PATH`` when that is set (a user's own ComfyUI), else ``.host/ComfyUI`` extracted
 by ``make setup``.
 
-Command line: ``python3 tests/support/host.py KEY`` prints one path, KEY in
+Command line: ``python3 devkit/paths.py KEY`` prints one path, KEY in
 ``repo``, ``host``, ``venv``, ``python``, ``pkgs``, ``models-cache``, ``pack-link``, ``managed``.
 """
 from __future__ import annotations
@@ -15,9 +15,10 @@ import os
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 PACK_PACKAGE = "comfyui_deig"      # name the tests import the pack as (a symlink to the repo)
 PACK_FOLDER = "ComfyUI-DEIG"       # name of the pack's folder inside the host's custom_nodes/
+PACK_SUBPACKAGES = ("deig_core",)  # importable only as comfyui_deig.<name> in dev code
 
 
 def host_dir() -> Path:
@@ -62,7 +63,7 @@ def artifacts_dir() -> Path:
 
 def sys_path_entries() -> list[str]:
     """Entries to put at the front of sys.path so ``comfy``, ``comfy_api``, ``folder_paths``,
-    ``comfyui_deig`` and top-level ``deig_core`` all import. The host comes first so that its
+    ``comfyui_deig`` and ``devkit`` import. The host comes first so that its
     ``nodes.py`` wins over the pack's ``nodes/`` for ComfyUI code that does ``import nodes``."""
     return [str(host_dir()), str(pkgs_dir()), str(REPO_ROOT)]
 
@@ -79,14 +80,29 @@ def ensure_pack_package() -> Path:
     return link
 
 
+class _OneIdentity:
+    """Import hook that refuses the pack's packages as top-level modules (``import deig_core``).
+
+    With the repo root on sys.path (for ``devkit``), ``deig_core`` would import a second time beside
+    ``comfyui_deig.deig_core``, giving every class two identities; dev code uses the latter only.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if path is None and name in PACK_SUBPACKAGES:
+            raise ImportError(f"import {PACK_PACKAGE}.{name}, not top-level {name} (one identity per class)")
+        return None
+
+
 def install_sys_path() -> None:
     """Put :func:`sys_path_entries` at the front of ``sys.path`` in that order (idempotent),
-    creating the ``comfyui_deig`` link first when it is missing."""
+    creating the ``comfyui_deig`` link first when it is missing, and refuse top-level ``deig_core``."""
     ensure_pack_package()
     for entry in reversed(sys_path_entries()):
         while entry in sys.path:
             sys.path.remove(entry)
         sys.path.insert(0, entry)
+    if not any(isinstance(f, _OneIdentity) for f in sys.meta_path):
+        sys.meta_path.insert(0, _OneIdentity())
 
 
 _KEYS = {
@@ -104,7 +120,7 @@ _KEYS = {
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in _KEYS:
-        sys.stderr.write(f"usage: host.py {{{','.join(_KEYS)}}}\n")
+        sys.stderr.write(f"usage: paths.py {{{','.join(_KEYS)}}}\n")
         return 2
     sys.stdout.write(f"{_KEYS[argv[0]]()}\n")
     return 0

@@ -1,4 +1,5 @@
-"""Build the host's own SD1.5 model from an LDM-style UNet config (for `make parity` and tests).
+"""The host's own SD1.5 model called directly (for `make parity`, `make bench`, tests): built from an
+LDM-style UNet config, and given the transformer options a sampler would pass it.
 
 ComfyUI's checkpoint detection only accepts full-width SD1.5 UNets, so narrower reference
 configurations are built directly through ``comfy.supported_models.SD15``.
@@ -7,11 +8,7 @@ from __future__ import annotations
 
 import torch
 
-import comfy.model_management
-import comfy.model_patcher
-import comfy.supported_models
-
-from ..deig_core.unet_layout import unet_layout
+from comfyui_deig.deig_core.unet_layout import unet_layout
 
 
 def host_unet_config(c: dict, dtype=torch.float32) -> dict:
@@ -32,6 +29,10 @@ def host_unet_config(c: dict, dtype=torch.float32) -> dict:
 
 def sd15_patcher(ldm_config: dict, unet_state_dict: dict | None = None, dtype=torch.float32, device=None):
     """A ModelPatcher around the host's SD1.5 BaseModel with the given (possibly narrow) UNet."""
+    import comfy.model_management
+    import comfy.model_patcher
+    import comfy.supported_models
+
     model_config = comfy.supported_models.SD15(host_unet_config(ldm_config, dtype))
     model_config.set_inference_dtype(dtype, None)
     device = device or comfy.model_management.get_torch_device()
@@ -43,3 +44,13 @@ def sd15_patcher(ldm_config: dict, unet_state_dict: dict | None = None, dtype=to
     model.diffusion_model.to(dtype)
     return comfy.model_patcher.ModelPatcher(model, load_device=device,
                                             offload_device=comfy.model_management.unet_offload_device())
+
+
+def transformer_options_for_call(model_patcher) -> dict:
+    """transformer_options as the sampler assembles them for a call (patches plus wrappers)."""
+    import comfy.patcher_extension
+
+    options = comfy.patcher_extension.copy_nested_dicts(model_patcher.model_options)
+    comfy.patcher_extension.merge_nested_dicts(options["transformer_options"].setdefault("wrappers", {}),
+                                               model_patcher.wrappers, copy_dict1=False)
+    return options["transformer_options"]

@@ -13,8 +13,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from . import host
-from .synthetic import _link, populate_models_tree, sd15_checkpoint, t5_encoder_dir
+from . import paths
+from .synthetic_models import (_link, populate_models_tree, sd15_checkpoint, synthetic_deig_config,
+                               synthetic_deig_state_dict, t5_encoder_dir)
 
 CHECKPOINTS = ("v1-5-pruned-emaonly.safetensors", "realisticVisionV60B1_v51VAE.safetensors")
 LORA = "add_detail.safetensors"
@@ -25,12 +26,10 @@ VERSION = 2
 
 def deig_weights(seed: int = 0) -> Path:
     """Synthetic DEIG weights (fp16) that fit the full-size SD1.5 UNet and the tiny T5."""
-    from deig_core.synthetic import synthetic_config, synthetic_state_dict
-
-    path = host.models_cache_dir() / f"deig_synthetic_v{VERSION}.safetensors"
+    path = paths.models_cache_dir() / f"deig_synthetic_v{VERSION}.safetensors"
     if not path.is_file():
         d_model = json.loads((t5_encoder_dir() / "config.json").read_text())["d_model"]
-        sd = {k: v.half() for k, v in synthetic_state_dict(synthetic_config(text_dim=d_model)).items()}
+        sd = {k: v.half() for k, v in synthetic_deig_state_dict(synthetic_deig_config(text_dim=d_model)).items()}
         tmp = path.with_suffix(".tmp")
         save_file(sd, str(tmp), metadata={"format": "deig-comfyui", "note": "synthetic test weights"})
         tmp.replace(path)
@@ -39,7 +38,7 @@ def deig_weights(seed: int = 0) -> Path:
 
 def sd15_lora(seed: int = 0) -> Path:
     """A small kohya-style LoRA on the cross-attention queries of the SD1.5 UNet."""
-    path = host.models_cache_dir() / f"deig_synthetic_lora_v{VERSION}.safetensors"
+    path = paths.models_cache_dir() / f"deig_synthetic_lora_v{VERSION}.safetensors"
     if not path.is_file():
         g = torch.Generator().manual_seed(seed)
         blocks = {"input_blocks_1_1": 320, "input_blocks_4_1": 640, "middle_block_1": 1280, "output_blocks_11_1": 320}

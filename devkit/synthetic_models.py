@@ -1,16 +1,17 @@
-"""Deterministic synthetic models in real formats, cached under ``.cache/models/`` (see ``host.py``).
+"""Deterministic synthetic models in real formats, cached under ``.cache/models/`` (see ``paths.py``).
 
 * :func:`sd15_checkpoint` - a full-size SD1.5 ``.safetensors`` checkpoint (real key names:
   ``model.diffusion_model.*``, ``first_stage_model.*``, ``cond_stage_model.transformer.text_model.*``),
   built from the host's own classes on the meta device and filled with seeded random fp16 values.
   CheckpointLoaderSimple loads it and samples with it.
-* :func:`tiny_sd15_patcher` - an in-process SD15 ``ModelPatcher`` with a narrow UNet (ComfyUI's
-  detection refuses those in checkpoints), for ``comfy.sample.sample`` in integration tests.
 * :func:`t5_encoder_dir` - a tiny Hugging Face T5 encoder folder with ComfyUI's real T5 tokenizer files.
 * :func:`populate_models_tree` - a ComfyUI models tree (checkpoints/, text_encoders/, deig/) of links.
+* :func:`synthetic_deig_config` / :func:`synthetic_deig_state_dict` - small DEIG weights in the official
+  key layout (full-size fusers that fit an SD1.5 UNet, a shallow IDE whose output width is the UNet's
+  context width, narrow object tokens).
 
-Values: every tensor gets its own generator seeded from (seed, key name), so a tensor does not depend
-on which other keys exist. 1-D ``weight`` (norm scales) = 1, biases = 0, others N(0, 1/fan_in).
+Values: :mod:`devkit.seeded_weights` (each tensor seeded from (seed, key name), so a tensor does not
+depend on which other keys exist).
 """
 from __future__ import annotations
 
@@ -19,24 +20,19 @@ import fcntl
 import logging
 import os
 import shutil
-import zlib
 from pathlib import Path
 
-from . import host
+from . import paths
 from .comfy_env import ensure_comfy
+from comfyui_deig.deig_core.unet_layout import SD15_UNET, unet_layout
+
+from .sd15_unet import host_unet_config
+from .seeded_weights import seeded_state_dict
 
 log = logging.getLogger(__name__)
 
-BUILDER_VERSION = 1  # bump when what the builders write changes: cached files are rebuilt
+BUILDER_VERSION = 2  # bump when what the builders write changes: cached files are rebuilt
 
-SD15_UNET_CONFIG = {  # comfy/model_detection.py's SD15 config, minus dtype
-    "use_checkpoint": False, "image_size": 32, "out_channels": 4, "use_spatial_transformer": True, "legacy": False,
-    "adm_in_channels": None, "in_channels": 4, "model_channels": 320, "num_res_blocks": [2, 2, 2, 2],
-    "transformer_depth": [1, 1, 1, 1, 1, 1, 0, 0], "channel_mult": [1, 2, 4, 4], "transformer_depth_middle": 1,
-    "use_linear_in_transformer": False, "context_dim": 768, "num_heads": 8,
-    "transformer_depth_output": [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
-    "use_temporal_attention": False, "use_temporal_resblock": False,
-}
 SD_VAE_DDCONFIG = {"double_z": True, "z_channels": 4, "resolution": 256, "in_channels": 3, "out_ch": 3, "ch": 128,
                    "ch_mult": [1, 2, 4, 4], "num_res_blocks": 2, "attn_resolutions": [], "dropout": 0.0}
 T5_TINY = dict(d_model=64, d_ff=128, num_layers=2, num_heads=2, d_kv=32, vocab_size=32128,
@@ -45,53 +41,25 @@ T5_TINY = dict(d_model=64, d_ff=128, num_layers=2, num_heads=2, d_kv=32, vocab_s
 T5_TOKENIZER_FILES = ("special_tokens_map.json", "tokenizer.json", "tokenizer_config.json")
 
 
-# ---------------------------------------------------------------------------------------------- values
-def seeded_tensor(key: str, shape, seed: int = 0, dtype=None):
-    import torch
-
-    dtype = dtype or torch.float32
-    shape = tuple(shape)
-    if key.endswith("bias"):
-        return torch.zeros(shape, dtype=dtype)
-    if key.endswith("weight") and len(shape) == 1:
-        return torch.ones(shape, dtype=dtype)
-    gen = torch.Generator().manual_seed((seed * 1_000_003 + zlib.crc32(key.encode())) & 0x7FFF_FFFF_FFFF)
-    fan_in = 1
-    for d in shape[1:]:
-        fan_in *= d
-    std = 1.0 / max(fan_in, 1) ** 0.5 if len(shape) > 1 else 0.02
-    return (torch.randn(shape, generator=gen) * std).to(dtype)
-
-
-def random_state_dict(shapes: dict, seed: int = 0, dtype=None) -> dict:
-    """``{key: tensor}`` for ``{key: shape}``, each from :func:`seeded_tensor`."""
-    return {k: seeded_tensor(k, s, seed, dtype) for k, s in shapes.items()}
-
-
 # ---------------------------------------------------------------------------------------------- SD1.5
-def sd15_unet_config(model_channels: int = 320, **overrides) -> dict:
-    cfg = dict(SD15_UNET_CONFIG, model_channels=model_channels)
-    cfg.update(overrides)
-    return cfg
-
-
-def _sd15_model_config(unet_config: dict, dtype):
+def _sd15_model_config(dtype):
+    """The host's SD15 model config for the full-size SD1.5 UNet (``deig_core.unet_layout.SD15_UNET``)."""
     ensure_comfy()
     import comfy.supported_models
 
-    mc = comfy.supported_models.SD15(dict(unet_config, dtype=dtype))
+    mc = comfy.supported_models.SD15(host_unet_config(SD15_UNET, dtype))
     mc.set_inference_dtype(dtype, None)
     return mc
 
 
-def sd15_checkpoint_shapes(model_channels: int = 320) -> dict:
+def sd15_checkpoint_shapes() -> dict:
     """Key -> shape of an SD1.5 checkpoint, from the host's classes instantiated on the meta device."""
     ensure_comfy()
     import torch
     import comfy.ldm.models.autoencoder
     import comfy.sd1_clip
 
-    mc = _sd15_model_config(sd15_unet_config(model_channels), torch.float16)
+    mc = _sd15_model_config(torch.float16)
     with torch.device("meta"):
         model = mc.get_model({})
         clip = comfy.sd1_clip.SD1ClipModel(device="meta", dtype=torch.float16)
@@ -104,7 +72,7 @@ def build_sd15_checkpoint(path: Path, seed: int = 0) -> Path:
     import torch
     from safetensors.torch import save_file
 
-    sd = random_state_dict(sd15_checkpoint_shapes(), seed, torch.float16)
+    sd = seeded_state_dict(sd15_checkpoint_shapes(), seed, torch.float16)
     tmp = path.with_name(path.name + ".partial")
     save_file(sd, str(tmp), metadata={"format": "pt", "deig_synthetic": f"sd15 seed={seed} v{BUILDER_VERSION}"})
     tmp.replace(path)
@@ -113,7 +81,7 @@ def build_sd15_checkpoint(path: Path, seed: int = 0) -> Path:
 
 def sd15_checkpoint(seed: int = 0, cache_dir: Path | None = None) -> Path:
     """Full-size synthetic SD1.5 checkpoint (fp16, ~2.1 GB), built once and cached."""
-    path = Path(cache_dir or host.models_cache_dir()) / f"deig_synthetic_sd15_s{seed}_v{BUILDER_VERSION}.safetensors"
+    path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_sd15_s{seed}_v{BUILDER_VERSION}.safetensors"
     with _build_lock(path):
         if not path.is_file():
             log.info("building synthetic SD1.5 checkpoint %s", path)
@@ -121,25 +89,30 @@ def sd15_checkpoint(seed: int = 0, cache_dir: Path | None = None) -> Path:
     return path
 
 
-def tiny_sd15_patcher(model_channels: int = 32, seed: int = 0, dtype=None, **unet_overrides):
-    """A ``comfy.model_patcher.ModelPatcher`` over an SD15 ``BaseModel`` with a narrow UNet, on CPU.
+# ---------------------------------------------------------------------------------------------- DEIG
+def synthetic_deig_config(text_dim: int, unet: dict | None = None, width: int = 768, layers: int = 1,
+                          num_latents: int = 4, heads: int = 8, object_dim: int = 64, fuser_heads: int = 8,
+                          time_dim: int = 64):
+    """A ``DEIGConfig`` whose fusers sit in the transformer blocks of ``unet`` (default SD1.5)."""
+    from comfyui_deig.deig_core.ide import IDEConfig
+    from comfyui_deig.deig_core.model import DEIGConfig, FuserSpec
+    from comfyui_deig.deig_core.position_net import PositionNetConfig
 
-    ``unet_overrides`` go into the UNet config (e.g. ``context_dim=768``, ``transformer_depth=...``).
-    Weights come from :func:`seeded_tensor`, so two calls with the same arguments give equal models.
-    """
-    ensure_comfy()
+    fusers = tuple(FuserSpec(block, index, ch) for block, index, ch in unet_layout(unet or SD15_UNET).blocks)
+    ide = IDEConfig(time_channel=32, time_embed_dim=time_dim, width=width, layers=layers, heads=heads,
+                    num_latents=num_latents, input_dim=text_dim)
+    return DEIGConfig(ide=ide, position_net=PositionNetConfig(in_dim=width, out_dim=object_dim, hidden=64),
+                      fusers=fusers, fuser_heads=fuser_heads)
+
+
+def synthetic_deig_state_dict(cfg, seed: int = 0) -> dict:
+    """Seeded weights for ``cfg`` under the official key names."""
     import torch
-    import comfy.model_patcher
+    from comfyui_deig.deig_core.model import DEIGModel
 
-    dtype = dtype or torch.float32
-    mc = _sd15_model_config(sd15_unet_config(model_channels, **unet_overrides), dtype)
-    model = mc.get_model({}, device=torch.device("cpu"))
-    unet = model.diffusion_model
-    shapes = {k: tuple(v.shape) for k, v in unet.state_dict().items()}
-    unet.load_state_dict(random_state_dict(shapes, seed, dtype))
-    model.eval()
-    cpu = torch.device("cpu")
-    return comfy.model_patcher.ModelPatcher(model, load_device=cpu, offload_device=cpu)
+    with torch.device("meta"):
+        shapes = {k: list(v.shape) for k, v in DEIGModel(cfg).official_state_dict().items()}
+    return seeded_state_dict(shapes, seed)
 
 
 # ---------------------------------------------------------------------------------------------- T5
@@ -154,7 +127,7 @@ def build_t5_encoder(folder: Path, seed: int = 0, **config) -> Path:
     torch.manual_seed(seed)
     model = T5EncoderModel(T5Config(**dict(T5_TINY, **config))).eval()
     model.save_pretrained(str(tmp), safe_serialization=True)
-    tok_src = host.host_dir() / "comfy" / "text_encoders" / "t5_tokenizer"
+    tok_src = paths.host_dir() / "comfy" / "text_encoders" / "t5_tokenizer"
     for name in T5_TOKENIZER_FILES:
         shutil.copy2(tok_src / name, tmp / name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -164,7 +137,7 @@ def build_t5_encoder(folder: Path, seed: int = 0, **config) -> Path:
 
 def t5_encoder_dir(seed: int = 0, cache_dir: Path | None = None) -> Path:
     """Tiny T5 encoder folder (d_model 64, 2 layers, T5 vocabulary), built once and cached."""
-    folder = Path(cache_dir or host.models_cache_dir()) / f"deig_synthetic_t5_s{seed}_v{BUILDER_VERSION}"
+    folder = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_t5_s{seed}_v{BUILDER_VERSION}"
     with _build_lock(folder):
         if not (folder / "model.safetensors").is_file():
             log.info("building synthetic T5 encoder %s", folder)

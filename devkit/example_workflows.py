@@ -1,0 +1,193 @@
+"""The example workflows in workflows/ (ComfyUI UI format), built from compact graph descriptions.
+
+Written by ``python scripts/make_workflows.py``; the tests compare the files with :func:`generated_files`.
+
+Each workflow is a list of nodes: (id, type, [(input, (source id, output slot))...], widgets_values).
+Socket types come from SOCKETS below (the same names and types the nodes declare).
+"""
+from __future__ import annotations
+
+import json
+
+from .paths import REPO_ROOT
+
+OUT = REPO_ROOT / "workflows"
+
+# node type -> (inputs [(name, type)], outputs [(name, type)])
+SOCKETS = {
+    "CheckpointLoaderSimple": ([], [("MODEL", "MODEL"), ("CLIP", "CLIP"), ("VAE", "VAE")]),
+    "LoraLoader": ([("model", "MODEL"), ("clip", "CLIP")], [("MODEL", "MODEL"), ("CLIP", "CLIP")]),
+    "EmptyLatentImage": ([], [("LATENT", "LATENT")]),
+    "KSampler": ([("model", "MODEL"), ("positive", "CONDITIONING"), ("negative", "CONDITIONING"),
+                  ("latent_image", "LATENT")], [("LATENT", "LATENT")]),
+    "VAEDecode": ([("samples", "LATENT"), ("vae", "VAE")], [("IMAGE", "IMAGE")]),
+    "SaveImage": ([("images", "IMAGE")], []),
+    "DEIG_ModelLoader": ([], [("deig_model", "DEIG_MODEL")]),
+    "DEIG_T5Loader": ([], [("t5", "DEIG_T5")]),
+    "DEIG_InstanceLayout": ([("masks", "MASK")], [("layout", "DEIG_LAYOUT")]),
+    "DEIG_Encode": ([("t5", "DEIG_T5"), ("layout", "DEIG_LAYOUT")], [("CONDITIONING", "CONDITIONING")]),
+    "DEIG_EncodeNegative": ([("t5", "DEIG_T5")], [("CONDITIONING", "CONDITIONING")]),
+    "DEIG_Apply": ([("model", "MODEL"), ("deig_model", "DEIG_MODEL")], [("MODEL", "MODEL")]),
+    "DEIG_PreviewLayout": ([("image", "IMAGE"), ("layout", "DEIG_LAYOUT")], [("IMAGE", "IMAGE")]),
+    "Note": ([], []),  # frontend-only: carries the workflow's description, never sent to the server
+}
+NEGATIVE = "low quality, blurry, deformed, extra limbs, watermark, text"
+
+
+def layout(*items):
+    return json.dumps([{"box": list(box), "text": text} for box, text in items], ensure_ascii=False)
+
+
+def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lora=None):
+    """The standard DEIG graph; with ``lora`` a LoraLoader sits between the checkpoint and DEIG Apply;
+    ``note`` (the workflow's description) becomes a Note node."""
+    model_src = (1, 0)
+    nodes = [(15, "Note", [], [note]), (1, "CheckpointLoaderSimple", [], [ckpt])]
+    if lora:
+        nodes.append((13, "LoraLoader", [("model", (1, 0)), ("clip", (1, 1))], [lora, 0.8, 0.8]))
+        model_src = (13, 0)
+    nodes += [
+        (2, "DEIG_ModelLoader", [], ["deig.safetensors", "auto"]),
+        (3, "DEIG_T5Loader", [], ["flan-t5-xl", "auto"]),
+        (4, "DEIG_InstanceLayout", [], [layout(*instances), width, height]),
+        (5, "DEIG_Apply", [("model", model_src), ("deig_model", (2, 0))], [1.0, 0.0, 1.0, 0.0]),
+        (6, "DEIG_Encode", [("t5", (3, 0)), ("layout", (4, 0))], [prompt]),
+        (7, "DEIG_EncodeNegative", [("t5", (3, 0))], [NEGATIVE]),
+        (8, "EmptyLatentImage", [], [width, height, 1]),
+        (9, "KSampler", [("model", (5, 0)), ("positive", (6, 0)), ("negative", (7, 0)), ("latent_image", (8, 0))],
+         [seed, "fixed", 30, 7.5, "euler", "normal", 1.0]),
+        (10, "VAEDecode", [("samples", (9, 0)), ("vae", (1, 2))], []),
+        (11, "SaveImage", [("images", (10, 0))], ["DEIG"]),
+        (12, "DEIG_PreviewLayout", [("image", (10, 0)), ("layout", (4, 0))], []),
+        (14, "SaveImage", [("images", (12, 0))], ["DEIG_layout"]),
+    ]
+    return nodes
+
+
+POSITIONS = {15: (40, -260), 1: (40, 80), 13: (40, 260), 2: (40, 420), 3: (40, 540), 4: (420, 80), 5: (420, 760),
+             6: (900, 80), 7: (900, 300), 8: (900, 460), 9: (1260, 80), 10: (1620, 80), 11: (1620, 200),
+             12: (1620, 520), 14: (1900, 520)}
+SIZES = {"DEIG_InstanceLayout": (440, 640), "KSampler": (320, 262), "SaveImage": (300, 300),
+         "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300)}
+
+
+def ui_workflow(nodes, title):
+    links, link_id = [], 0
+    out_links = {}
+    ui_nodes = []
+    for order, (nid, ntype, inputs, widgets) in enumerate(nodes):
+        in_decl, out_decl = SOCKETS[ntype]
+        connected = dict(inputs)
+        ui_inputs = []
+        for name, typ in in_decl:
+            link = None
+            if name in connected:
+                link_id += 1
+                src, slot = connected[name]
+                link = link_id
+                slot_pos = [n for n, _ in in_decl].index(name)
+                links.append([link_id, src, slot, nid, slot_pos, typ])
+                out_links.setdefault((src, slot), []).append(link_id)
+            ui_inputs.append({"name": name, "type": typ, "link": link})
+        ui_nodes.append({"id": nid, "type": ntype, "pos": list(POSITIONS[nid]), "size": list(SIZES.get(ntype, (300, 110))),
+                         "flags": {}, "order": order, "mode": 0, "inputs": ui_inputs,
+                         "outputs": [{"name": n, "type": t, "slot_index": i} for i, (n, t) in enumerate(out_decl)],
+                         "properties": {"Node name for S&R": ntype}, "widgets_values": widgets})
+    for node in ui_nodes:
+        for i, out in enumerate(node["outputs"]):
+            out["links"] = out_links.get((node["id"], i), [])
+    return {"last_node_id": max(n["id"] for n in ui_nodes), "last_link_id": link_id, "nodes": ui_nodes,
+            "links": links, "groups": [], "config": {}, "extra": {"ds": {"scale": 0.75, "offset": [0, 0]},
+                                                                  "info": {"name": title}},
+            "version": 0.4}
+
+
+DEIG_MODELS = """\
+* `models/deig/deig.safetensors`: the DEIG weights (`dushy5/DEIG` `model.pth`, converted with
+  `python -m deig_core.convert model.pth deig.safetensors --dtype fp16`; the `.pth` itself also loads)
+* `models/text_encoders/flan-t5-xl/`: the Flan-T5-XL encoder folder of the same release (`T5-XL/`)"""
+
+DESCRIPTIONS = {
+    "deig_three_people": ("DEIG: three people", """\
+The example of the DEIG paper: three people on a beach, each with a long description of clothes,
+colours and accessories, 512x512, Euler 30 steps, CFG 7.5.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly.safetensors`: Stable Diffusion 1.5 (any SD1.5 checkpoint works)
+""" + DEIG_MODELS),
+    "deig_six_donuts": ("DEIG: six donuts", """\
+Six donuts in a 3x2 grid, each with its own glaze and topping: the attribute-binding case (no colour
+may leak into a neighbour), 512x512.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly.safetensors`: Stable Diffusion 1.5
+""" + DEIG_MODELS),
+    "deig_community_checkpoint_lora": ("DEIG: community checkpoint + LoRA", """\
+A community SD1.5 fine-tune with a LoRA (strength 0.8) before DEIG Apply: a living room with four
+described objects, 768x512 (a non-square latent).
+
+Models:
+* `models/checkpoints/realisticVisionV60B1_v51VAE.safetensors`: Realistic Vision 6.0 (or any SD1.5
+  fine-tune: pick yours in Load Checkpoint)
+* `models/loras/add_detail.safetensors`: an SD1.5 LoRA (any SD1.5 LoRA works; LoRA loaders may also
+  sit after DEIG Apply)
+""" + DEIG_MODELS),
+}
+
+WORKFLOWS = {
+    "deig_three_people": dict(
+        ckpt="v1-5-pruned-emaonly.safetensors",
+        prompt="three friends standing on a sunny beach, photo, detailed",
+        instances=[((0.04, 0.18, 0.34, 0.98), "a woman in a white shirt with red accents, blue shorts, white shoes and sunglasses"),
+                   ((0.36, 0.12, 0.66, 0.98), "a tall man in a green hoodie, black jeans and red sneakers, with a brown beard"),
+                   ((0.68, 0.22, 0.97, 0.98), "a girl in a yellow summer dress with white polka dots and a straw hat")]),
+    "deig_six_donuts": dict(
+        ckpt="v1-5-pruned-emaonly.safetensors",
+        prompt="six donuts on a white marble table, top view, food photography",
+        instances=[((0.05, 0.08, 0.33, 0.45), "a donut with pink strawberry glaze and rainbow sprinkles"),
+                   ((0.36, 0.08, 0.64, 0.45), "a donut with dark chocolate glaze and white chocolate drizzle"),
+                   ((0.67, 0.08, 0.95, 0.45), "a plain sugar-dusted donut with a golden brown crust"),
+                   ((0.05, 0.53, 0.33, 0.92), "a donut with bright green matcha glaze and crushed pistachios"),
+                   ((0.36, 0.53, 0.64, 0.92), "a donut with blue vanilla icing and silver star sprinkles"),
+                   ((0.67, 0.53, 0.95, 0.92), "a donut with caramel glaze and crunchy sea salt flakes")]),
+    "deig_community_checkpoint_lora": dict(
+        ckpt="realisticVisionV60B1_v51VAE.safetensors",
+        prompt="a cosy living room interior, warm evening light, photorealistic",
+        instances=[((0.06, 0.5, 0.56, 0.94), "a grey fabric sofa with two mustard-yellow cushions"),
+                   ((0.6, 0.62, 0.92, 0.95), "a black cat asleep on a round woven rug"),
+                   ((0.72, 0.08, 0.95, 0.6), "a tall monstera plant in a white ceramic pot"),
+                   ((0.2, 0.08, 0.5, 0.4), "a framed oil painting of a sailing boat at sunset")],
+        width=768, height=512, lora="add_detail.safetensors"),
+}
+
+
+def note_text(name: str) -> str:
+    """What the workflow's Note node says: its title and the models it expects."""
+    title, text = DESCRIPTIONS[name]
+    return f"{title}\n\n{text}"
+
+
+def readme() -> str:
+    parts = ["# Example workflows\n\n"
+             "Generated by `python scripts/make_workflows.py` (edit that file, not the JSON). ComfyUI lists them in\n"
+             "its template browser under this pack; each carries this description in a Note node. The model\n"
+             "names are the widgets' defaults: pick your own files in the loaders.\n"]
+    for name, (title, text) in DESCRIPTIONS.items():
+        parts.append(f"\n## `{name}.json`: {title.split(': ', 1)[1]}\n\n{text}\n")
+    return "".join(parts)
+
+
+def generated_files() -> dict:
+    """File name in workflows/ -> its text."""
+    files = {}
+    for name, graph in WORKFLOWS.items():
+        wf = ui_workflow(deig_graph(note=note_text(name), **graph), DESCRIPTIONS[name][0])
+        files[f"{name}.json"] = json.dumps(wf, indent=1, ensure_ascii=False) + "\n"
+    files["README.md"] = readme()
+    return files
+
+
+def write_all() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name, text in generated_files().items():
+        (OUT / name).write_text(text, encoding="utf-8")
