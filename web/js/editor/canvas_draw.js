@@ -2,11 +2,9 @@
 // Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { instanceColor, instanceFill, instanceInk } from "./colors.js";
-import { pyStrip } from "./layout_json.js";
+import { clamp01, pyStrip } from "./layout_json.js";
 
 export const CANVAS_BG = "#1b1b1f";
-
-const clamp01 = (v) => Math.min(Math.max(v, 0), 1);
 
 /**
  * Draw one frame. Units are CSS pixels of the canvas (the caller set the transform).

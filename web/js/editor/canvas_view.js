@@ -6,7 +6,7 @@
 // classic and the Vue node renderer), so hit tests and handles stay right at any zoom level.
 
 import { drawScene } from "./canvas_draw.js";
-import { MIN_BOX_SIDE } from "./layout_json.js";
+import { clamp01, MIN_BOX_SIDE } from "./layout_json.js";
 
 const HANDLE_PX = 7;          // handle size on screen (hit area: 2 px more on each side)
 const DRAG_START_PX = 3;      // movement before a press on empty space becomes a new box
@@ -17,7 +17,6 @@ const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
 const CURSORS = { nw: "nwse-resize", se: "nwse-resize", ne: "nesw-resize", sw: "nesw-resize",
   n: "ns-resize", s: "ns-resize", e: "ew-resize", w: "ew-resize" };
 
-const clamp01 = (v) => Math.min(Math.max(v, 0), 1);
 
 export class CanvasView {
   /**

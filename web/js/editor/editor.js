@@ -9,16 +9,10 @@ import { DetailPanel, ListView } from "./list_view.js";
 import { findBackground, findSizeSource, isInputLinked, notifyGraphChanged, widgetOf } from "./node_glue.js";
 import { LayoutState } from "./state.js";
 import { ensureStyles } from "./styles.js";
+import { el } from "./dom.js";
 
 const STAGE_MIN_PX = 180;
 const NOTIFY_DELAY_MS = 250;
-
-function el(tag, cls, props = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  Object.assign(e, props);
-  return e;
-}
 
 function button(text, title, onClick, cls = "deig-be-btn") {
   const b = el("button", cls, { type: "button", textContent: text, title });

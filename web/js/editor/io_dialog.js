@@ -4,13 +4,7 @@
 // The <dialog> lives in document.body only while open.
 
 import { benchEntry, parseImportText, serializeLayout } from "./layout_json.js";
-
-function el(tag, cls, props = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  Object.assign(e, props);
-  return e;
-}
+import { el } from "./dom.js";
 
 /**
  * Open the dialog. `onImport(items, {append, caption})` applies an import; `getItems()` gives the

@@ -49,7 +49,8 @@ export function pyStrip(text) {
   return text.replace(PY_STRIP, "");
 }
 
-const clamp01 = (v) => Math.min(Math.max(v, 0), 1);
+/** A coordinate clamped to the normalised range 0..1. */
+export const clamp01 = (v) => Math.min(Math.max(v, 0), 1);
 
 function describe(v) {
   if (v === null) return "null";
@@ -148,13 +149,15 @@ export function serializeLayout(items) {
 
 // ---- DEIG-Bench ---------------------------------------------------------------------------
 
+/** True for an object shaped like one DEIG-Bench entry (it has an "instances" list). */
+const isBenchEntry = (e) => e && typeof e === "object" && !Array.isArray(e) && Array.isArray(e.instances);
+
 /** The entries of a decoded DEIG-Bench document, or null if it is not one. */
 export function benchEntries(doc) {
   let entries = doc && typeof doc === "object" && !Array.isArray(doc) && "results" in doc ? doc.results : doc;
   if (entries && typeof entries === "object" && !Array.isArray(entries)) entries = [entries];
   if (!Array.isArray(entries) || !entries.length) return null;
-  const isEntry = (e) => e && typeof e === "object" && !Array.isArray(e) && Array.isArray(e.instances);
-  return entries.every(isEntry) ? entries : null;
+  return entries.every(isBenchEntry) ? entries : null;
 }
 
 /** Caption and instances of one bench entry. */
@@ -181,9 +184,8 @@ export function parseImportText(text) {
     throw new LayoutParseError(`not valid JSON (${e.message})`);
   }
   const isBenchDoc = doc && typeof doc === "object" && !Array.isArray(doc) && "results" in doc;
-  const looksLikeEntry = (e) => e && typeof e === "object" && !Array.isArray(e) && Array.isArray(e.instances);
-  if (isBenchDoc || (Array.isArray(doc) && doc.length && doc.every(looksLikeEntry)) ||
-      (looksLikeEntry(doc) && "caption" in doc)) {
+  if (isBenchDoc || (Array.isArray(doc) && doc.length && doc.every(isBenchEntry)) ||
+      (isBenchEntry(doc) && "caption" in doc)) {
     const entries = benchEntries(doc);
     if (!entries) throw new LayoutParseError("bench JSON must be {\"results\": [...]} with at least one entry that has 'instances'");
     return { kind: "bench", entries };

@@ -4,13 +4,7 @@
 
 import { instanceColor, instanceInk } from "./colors.js";
 import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
-
-function el(tag, cls, props = {}) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  Object.assign(e, props);
-  return e;
-}
+import { el } from "./dom.js";
 
 /** Write to an input only when it is not being typed in (keeps the caret and IME state). */
 function setField(input, value) {
