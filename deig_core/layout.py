@@ -44,9 +44,14 @@ def _parse_box(raw: Any, where: str) -> tuple[float, float, float, float]:
     for name, v in zip(("x1", "y1", "x2", "y2"), raw):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise LayoutError(f"{where}: {name} must be a number, got {v!r}")
-        if not math.isfinite(v):
+        try:
+            f = float(v)
+        except OverflowError:  # an int beyond float range
+            raise LayoutError(f"{where}: {name} is a {len(str(abs(v)))}-digit integer; coordinates must be "
+                              "finite numbers in 0..1") from None
+        if not math.isfinite(f):
             raise LayoutError(f"{where}: {name} is {v}; coordinates must be finite numbers in 0..1")
-        vals.append(float(v))
+        vals.append(f)
     x1, y1, x2, y2 = vals
     if x2 <= x1 or y2 <= y1:
         raise LayoutError(f"{where}: box {vals} needs x2 > x1 and y2 > y1 (normalised x1, y1, x2, y2)")

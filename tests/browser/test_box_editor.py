@@ -263,11 +263,14 @@ def test_editor_modules_match_backend(tmp_path):
     assert out["failures"] == []
 
     # The widget's canonical JSON is byte-identical to the backend's dump of the same layout.
+    # A layout with an empty description is serialised too (the editor warns), and the backend refuses it.
     for items, js in zip(layouts, out["serialized"]):
-        items_ok = all(it["text"].strip() for it in items)
-        if items_ok:
+        if all(it["text"].strip() for it in items):
             assert js == dump_layout(parse_instances(items)), items
-        assert js == dump_layout(parse_layout(js)) if items_ok else True
+            assert js == dump_layout(parse_layout(js))
+        else:
+            with pytest.raises(LayoutError, match="empty description"):
+                parse_layout(js)
     assert out["reparsed"] == out["serialized"]          # idempotent: parse + serialise changes nothing
 
     # Same accept/reject decisions as the backend; the backend's "empty description" rejection is
