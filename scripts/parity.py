@@ -2,62 +2,19 @@
 
     python scripts/parity.py --vectors V.safetensors --meta V.json [--tol 1e-4]
 
-Everything is taken from the vector pair (see ../shared/reference/README.md): the UNet, IDE and
-position-net configurations from the JSON, the weights from the key-name recipe (``devkit/seeded_weights.py``), the inputs (any
-batch, per-sample timesteps, slot count, text length and latent size) from the tensors. The UNet is
-the host's ``UNetModel``; DEIG is attached with ``nodes.patch.apply_deig``, the same code path the
-DEIG Apply node uses, then the conditional and the null-grounding negative forwards are run.
-The last line printed is ``parity eps_cond=<max abs err> eps_uncond=<max abs err>``; the exit status
-is non-zero when either exceeds the tolerance.
+What is compared and how: ``devkit/parity.py``. The last line printed is
+``parity eps_cond=<max abs err> eps_uncond=<max abs err>``; the exit status is non-zero when either
+exceeds the tolerance.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from devkit.comfy_env import import_pack  # noqa: E402
-
-
-def run(vectors_path: str, meta_path: str) -> dict[str, float]:
-    import_pack()
-    from comfyui_deig.deig_core.grounding import Grounding
-    from comfyui_deig.deig_core.model import split_official
-    from comfyui_deig.nodes import patch
-    from devkit import sd15_unet
-    from devkit.seeded_weights import seeded_state_dict
-    from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict
-
-    meta = json.load(open(meta_path))
-    vec = load_file(vectors_path)
-    weights = seeded_state_dict(meta["state_dict_shapes"])
-    deig_sd, unet_keys, _ = split_official(weights)
-    unet_sd = {k: weights[k] for k in unet_keys}
-
-    ucfg = meta["unet_config"]
-    model = sd15_unet.sd15_patcher(ucfg, unet_sd, dtype=torch.float32, device=torch.device("cpu"))
-    deig = deig_patcher_from_state_dict(
-        deig_sd, dtype=torch.float32, ide_heads=int(meta.get("ide_config", {}).get("heads", 8)),
-        fuser_heads=int(ucfg["num_heads"]), source=meta_path)
-    patched = patch.apply_deig(model, deig, patch.Schedule())
-    options = sd15_unet.transformer_options_for_call(patched)
-    unet = patched.model.diffusion_model
-
-    x, t = vec["in.x"], vec["in.timesteps"]
-    placeholder = torch.zeros(x.shape[0], 77, int(ucfg["context_dim"]))
-    cond = Grounding(vec["in.context_t5"], vec["in.instance_t5"], vec["in.boxes"], vec["in.presence"] > 0.5)
-    uncond = Grounding.null(vec["in.uncond_context_t5"])
-    with torch.no_grad():
-        eps_cond = unet(x, t, context=placeholder, transformer_options=dict(options), deig=cond)
-        eps_uncond = unet(x, t, context=placeholder, transformer_options=dict(options), deig=uncond)
-    return {"eps_cond": (eps_cond - vec["out.eps_cond"]).abs().max().item(),
-            "eps_uncond": (eps_uncond - vec["out.eps_uncond"]).abs().max().item()}
+from devkit.parity import run  # noqa: E402
 
 
 def main(argv=None) -> int:

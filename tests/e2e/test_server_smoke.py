@@ -27,7 +27,7 @@ def sd15_prompt(ckpt: str, steps: int = 2, size: int = 64, seed: int = 1) -> dic
     }
 
 
-def test_sd15_workflow_saves_an_image(comfy_server):
+def test_host_runs_plain_sd15_on_the_synthetic_checkpoint_with_the_pack_loaded(comfy_server):
     entry = comfy_server.run(sd15_prompt("deig_synthetic_sd15.safetensors"), timeout=600)
     assert entry["status"]["status_str"] == "success"
     files = comfy_server.output_files(entry)

@@ -34,11 +34,24 @@ def test_three_workflows_are_listed_as_templates(server):
     assert len(WORKFLOWS) == 3
 
 
+def _images(server, prompt) -> dict:
+    """SaveImage outputs of one run, by filename prefix, as uint8 arrays."""
+    import numpy as np
+    from PIL import Image
+
+    entry = server.run(prompt, timeout=600)
+    return {f.name.rsplit("_", 2)[0]: np.asarray(Image.open(f).convert("RGB")) for f in server.output_files(entry)}
+
+
 @pytest.mark.parametrize("name", WORKFLOWS)
-def test_example_workflow_runs(server, name):
-    entry = server.run(api_prompt(server, name), timeout=600)
-    files = server.output_files(entry)
-    assert len(files) == 2 and all(f.stat().st_size > 0 for f in files)  # the image and its layout preview
+def test_example_workflow_runs_and_its_fusers_change_the_image(server, name):
+    prompt = api_prompt(server, name)
+    images = _images(server, prompt)
+    image, preview = images["DEIG"], images["DEIG_layout"]  # the generated image and its layout preview
+    assert image.shape == preview.shape == (64, 64, 3)
+    assert (preview != image).any()                   # the preview has the boxes drawn in
+    set_inputs(prompt, "DEIG_Apply", strength=0.0)  # same IDE context, no fusers
+    assert (_images(server, prompt)["DEIG"] != image).any()
 
 
 def test_non_square_512x768(server):

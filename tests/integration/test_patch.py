@@ -1,7 +1,6 @@
 """DEIG on the real host's UNet, model patcher and samplers (in-process, tiny reference config)."""
 import json
 import os
-import sys
 
 import pytest
 import torch
@@ -28,7 +27,6 @@ from comfyui_deig.nodes.patch import Schedule, apply_deig  # noqa: E402
 from devkit.sd15_unet import transformer_options_for_call  # noqa: E402
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CPU = torch.device("cpu")
 
 
@@ -42,10 +40,14 @@ def ref():
     return meta, vec, deig_sd, unet_sd
 
 
-@pytest.fixture(scope="module")
-def base(ref):
+def _new_base(ref):
     meta, _, _, unet_sd = ref
     return sd15_unet.sd15_patcher(meta["unet_config"], unet_sd, device=CPU)
+
+
+@pytest.fixture(scope="module")
+def base(ref):
+    return _new_base(ref)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +68,8 @@ def cond_grounding(vec):
     return Grounding(vec["in.context_t5"], vec["in.instance_t5"], vec["in.boxes"], vec["in.presence"] > 0.5)
 
 
-def test_parity_script_on_the_shared_vectors():
-    sys.path.insert(0, os.path.join(REPO, "scripts"))
-    import parity
+def test_parity_with_the_reference_vectors():
+    from devkit import parity
 
     errs = parity.run(os.path.join(FIX, "deig_reference_vectors.safetensors"),
                       os.path.join(FIX, "deig_reference_vectors.json"))
@@ -103,11 +104,28 @@ def test_cond_and_uncond_chunks_get_their_own_payloads(base, deig, ref, order):
     assert (got_uncond - ref_uncond[0]).abs().max() < 1e-4
 
 
-def test_input_model_is_never_modified(base, deig):
-    before = (dict(base.model_options["transformer_options"]), dict(base.wrappers), dict(base.additional_models))
-    apply_deig(base, deig, Schedule())
-    after = (dict(base.model_options["transformer_options"]), dict(base.wrappers), dict(base.additional_models))
-    assert before == after and "patches" not in base.model_options["transformer_options"]
+def _patcher_state(m) -> tuple:
+    """Everything a patch could change on a ModelPatcher, deeply: options, wrappers, callbacks, extra
+    models, weight patches, and the UNet's weights."""
+    def shape(v):
+        if isinstance(v, dict):
+            return {k: shape(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [shape(x) for x in v]
+        return v if isinstance(v, (str, int, float, bool, type(None))) else id(v)
+    weights = {k: v.clone() for k, v in m.model.diffusion_model.state_dict().items()}
+    return (shape(m.model_options), shape(m.wrappers), shape(m.callbacks), shape(m.additional_models),
+            shape(m.patches), weights)
+
+
+def test_input_model_is_never_modified(ref, deig, conds):
+    fresh = _new_base(ref)
+    before = _patcher_state(fresh)
+    patched = apply_deig(fresh, deig, Schedule())
+    _sample(patched, *conds)                      # patching and sampling with the clone
+    after = _patcher_state(fresh)
+    assert before[:5] == after[:5]
+    assert before[5].keys() == after[5].keys() and all(torch.equal(before[5][k], after[5][k]) for k in before[5])
 
 
 def _sample(model, positive, negative, seed=0, size=(64, 96), batch=1, steps=2, custom=False):
@@ -130,10 +148,12 @@ def conds(ref):
 
 @pytest.mark.parametrize("custom", [False, True], ids=["KSampler", "SamplerCustom"])
 def test_samplers_batch2_non_square(base, deig, conds, custom):
-    m = apply_deig(base, deig, Schedule())
-    out = _sample(m, *conds, size=(96, 64), batch=2, custom=custom)
+    out = _sample(apply_deig(base, deig, Schedule()), *conds, size=(96, 64), batch=2, custom=custom)
+    no_fusers = _sample(apply_deig(base, deig, Schedule(strength=0.0)), *conds, size=(96, 64), batch=2, custom=custom)
     assert out.shape == (2, 4, 12, 8) and torch.isfinite(out).all()
-    assert not torch.equal(out[0], out[1])
+    # same seed and IDE context: every sample of the batch differs only through the fusers, by more than noise
+    for i in range(2):
+        assert (out[i] - no_fusers[i]).abs().max() > 1e-3
 
 
 def test_two_patched_clones_are_independent(base, deig, conds):
@@ -187,12 +207,13 @@ def test_lora_after_apply_changes_the_unet_not_deig(base, deig, conds):
     assert torch.equal(_sample(apply_deig(lora_first, deig, Schedule()), *conds), changed)
 
 
-def test_partially_loaded_deig_modules_still_run(base, ref, conds):
+def test_partially_loaded_deig_modules_give_the_fully_loaded_result(base, deig, ref, conds):
     meta, _, deig_sd, _ = ref
     d = deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
+    full = _sample(apply_deig(base, deig, Schedule()), *conds)
     d.load(CPU, lowvram_model_memory=1)  # lowvram: weights cast per call
     out = _sample(apply_deig(base, d, Schedule()), *conds)
-    assert torch.isfinite(out).all()
+    assert torch.allclose(out, full, atol=1e-5), (out - full).abs().max()
 
 
 def test_non_sd15_model_is_refused(deig):
