@@ -1,4 +1,8 @@
-"""Package hygiene: importable without ComfyUI, and deig_core never imports the host."""
+"""Package hygiene: which code may import which, and the pack imports without ComfyUI.
+
+Runtime code (``deig_core/`` plain torch, ``nodes/`` glue, ``deig_eval/`` when present) never imports dev
+code; dev code has one home, ``devkit/``, used by ``tests/`` and ``scripts/``, which never import each other.
+"""
 import ast
 import os
 import subprocess
@@ -9,20 +13,45 @@ HOST_MODULES = {"comfy", "comfy_api", "comfy_extras", "comfy_execution", "folder
                 "node_helpers", "latent_preview", "execution"}
 
 
-def test_deig_core_imports_no_comfyui_module():
-    core = os.path.join(REPO, "deig_core")
-    for name in os.listdir(core):
-        if not name.endswith(".py"):
-            continue
-        tree = ast.parse(open(os.path.join(core, name)).read())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                roots = {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                roots = {node.module.split(".")[0]}
-            else:
-                continue
-            assert not roots & HOST_MODULES, f"deig_core/{name} imports {roots & HOST_MODULES}"
+DEV_ROOTS = {"devkit", "tests", "scripts"}
+ALLOWED = {  # folder -> top-level modules its files must not import (absolute imports; relative ones stay inside)
+    "deig_core": HOST_MODULES | DEV_ROOTS | {"comfyui_deig"},
+    "nodes": DEV_ROOTS,
+    "devkit": {"tests", "scripts"},
+    "scripts": {"tests"},
+    "tests": {"scripts"},
+}
+
+
+def _absolute_imports(path: str) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def _python_files(folder: str):
+    for root, _, files in os.walk(os.path.join(REPO, folder)):
+        yield from (os.path.join(root, f) for f in files if f.endswith(".py"))
+
+
+def test_imports_run_one_way():
+    for folder, forbidden in ALLOWED.items():
+        for path in _python_files(folder):
+            bad = _absolute_imports(path) & forbidden
+            assert not bad, f"{os.path.relpath(path, REPO)} imports {sorted(bad)}"
+
+
+def test_relative_imports_stay_inside_the_pack_packages():
+    for folder in ("deig_core", "nodes"):
+        for path in _python_files(folder):
+            for node in ast.walk(ast.parse(open(path).read())):
+                if isinstance(node, ast.ImportFrom) and node.level == 2:
+                    assert (node.module or "").split(".")[0] in ("deig_core", "nodes"), (path, node.module)
+                assert not (isinstance(node, ast.ImportFrom) and node.level > 2), path
 
 
 def test_package_imports_without_comfyui(tmp_path):

@@ -1,5 +1,5 @@
 """The port against the official DEIG reference vectors (intermediate outputs; the whole UNet forward
-through the host is in tests/integration/test_parity.py)."""
+through the host is ``test_parity_with_the_reference_vectors`` in tests/integration/test_patch.py)."""
 import json
 import os
 
