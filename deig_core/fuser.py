@@ -6,6 +6,8 @@ It runs between the block's self-attention and cross-attention:
     x = x + strength * tanh(alpha_dense) * FF(norm2(x))
 
 with the instance mask of ``deig_core.attention``. Parameter names follow the official checkpoint.
+
+Follows the official ``ldm/modules/attention.py`` (``GatedSelfAttentionDense`` in ``DFMSpatialTransformer``).
 """
 from __future__ import annotations
 

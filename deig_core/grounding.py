@@ -8,6 +8,8 @@ presence and features zero, whose regions are empty, so visual tokens never see 
 ``StepState`` is built once per UNet call from the batched groundings: it runs the IDE on the prompt
 (the cross-attention context), the IDE and position net on the present instances only, and
 rasterises the instance regions once per token grid. The 16 fusers then only look it up.
+
+Follows the official ``ldm/modules/core/deig_text_grounding_tokenizer_input.py`` (the null input).
 """
 from __future__ import annotations
 

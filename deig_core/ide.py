@@ -4,6 +4,8 @@ It compresses a padded text-encoder sequence (B, L, D) into ``num_latents`` toke
 (B, S, width). The global prompt's IDE output replaces CLIP as the UNet's cross-attention context;
 each instance phrase's output feeds the position net. Parameter names follow the official
 checkpoint (``IDE.time_embedding.*``, ``IDE.connector.*``) so weights load 1:1.
+
+Follows the official ``ldm/modules/core/ide.py`` (``InstanceDetailExtractor``, ``PerceiverResampler``).
 """
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ and the dilation are taken per axis (kernel height from h, width from w), which 
 whenever h == w. Arbitrary region masks use their own resolution as the canvas. Finally every
 instance covers at least one token at every level: a region that vanished at a coarse grid (a box
 under one canvas pixel, or a nearest resize that skipped it) gets the token under its box centre.
+
+Follows the official ``inference.py`` (painting on the canvas) and ``ldm/modules/attention.py`` (pooling to a token grid).
 """
 from __future__ import annotations
 

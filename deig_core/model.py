@@ -7,6 +7,8 @@ DEIG parts are kept here; the UNet keys are recognised and set aside.
 Fusers are addressed the way the host addresses transformer blocks: (``"input"``, 1) block index 0
 is the official ``input_blocks.1.1.transformer_blocks.0.fuser``; ``("middle", 0)`` is
 ``middle_block.1``; ``("output", 3)`` is ``output_blocks.3.1``.
+
+Follows the official ``ldm/modules/core/unet_model.py`` (``DEIGUNetModel``) and ``configs/config.yaml``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Position net: IDE instance tokens + Fourier-encoded boxes -> object tokens for the fusers."""
+"""Position net: IDE instance tokens + Fourier-encoded boxes -> object tokens for the fusers.
+
+Follows the official ``ldm/modules/core/text_grounding_net.py`` (``BroadcastPositionNet``).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

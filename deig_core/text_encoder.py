@@ -3,6 +3,8 @@
 The IDE sees the whole padded sequence (no attention mask inside the IDE), so padding is part of the
 input and must match the official code. Outputs are cached per text (an LRU of CPU tensors), so a
 re-queued prompt does not run T5 again. The cache is bounded in bytes (least recently used first).
+
+Follows the official ``ldm/modules/encoders/modules.py`` (``T5TextEmbedder``) as ``inference.py`` calls it.
 """
 from __future__ import annotations
 
