@@ -97,8 +97,10 @@ def t5_choices() -> list[str]:
             full = os.path.join(root, name)
             if os.path.isfile(os.path.join(full, "config.json")):
                 out.append(name)
+    folders = set(out)  # a file inside a listed folder is loaded through the folder (it has the tokenizer)
     out += [f for f in folder_paths.get_filename_list(T5_FOLDER)
-            if f.endswith(".safetensors") and is_t5_encoder_file(folder_paths.get_full_path(T5_FOLDER, f))]
+            if f.endswith(".safetensors") and f.replace(os.sep, "/").split("/")[0] not in folders
+            and is_t5_encoder_file(folder_paths.get_full_path(T5_FOLDER, f))]
     return sorted(dict.fromkeys(out))
 
 

@@ -69,6 +69,18 @@ def test_single_file_encoder_with_host_tokenizer_matches_folder(t5_dir, tmp_path
     assert torch.allclose(a, b, atol=1e-5)
 
 
+def test_t5_loader_lists_what_it_can_load(model_dirs, t5_dir):
+    from comfyui_deig.nodes.nodes_loaders import t5_choices
+
+    enc = model_dirs / "text_encoders"
+    shutil.copytree(t5_dir, enc / "my-flan")                                        # HF folder
+    shutil.copy(os.path.join(t5_dir, "model.safetensors"), enc / "encoder_only.safetensors")  # no "t5" in the name
+    save_file({"text_model.embeddings.token_embedding.weight": torch.zeros(4, 4)}, str(enc / "clip_l.safetensors"))
+    (enc / "t5_broken.safetensors").write_bytes(b"not a safetensors file")
+    folder_paths.filename_list_cache.clear()
+    assert t5_choices() == ["encoder_only.safetensors", "my-flan"]
+
+
 def test_folder_without_tokenizer_files_is_named(t5_dir, tmp_path):
     bare = tmp_path / "t5-no-tokenizer"
     bare.mkdir()
