@@ -2,7 +2,7 @@
 # make setup: venv with CPU torch and pinned host deps, the ComfyUI host, the pack linked into it,
 # headless Chromium and the npm driver. Idempotent: each step checks before it works.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/host_env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 cd "$REPO_ROOT"
 S="$REPO_ROOT/scripts"
 TORCH_PIN="torch==2.13.0"

@@ -6,8 +6,8 @@
 // malformed stored value is kept as is and reported inside the widget.
 //
 // Helper modules live in ./editor/. The server lists every .js file under web/js (subfolders too)
-// and the frontend imports each; the helpers only export, and ES modules are evaluated once per
-// URL, so that import is harmless.
+// and the frontend imports each; so every helper module only exports (no side effects), and ES modules
+// are evaluated once per URL: that import is harmless.
 
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";

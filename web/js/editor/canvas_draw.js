@@ -1,5 +1,4 @@
 // Drawing of the editor canvas: background, latent grid, numbered boxes, handles.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { instanceColor, instanceFill, instanceInk } from "./colors.js";
 import { clamp01, pyStrip } from "./layout_json.js";

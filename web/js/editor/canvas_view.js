@@ -1,5 +1,4 @@
 // The drawing surface: renders the boxes and turns pointer and keyboard input into edits.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 //
 // Coordinates: the model is normalised (0..1); pointer positions are mapped through the canvas's
 // getBoundingClientRect(), which already includes the graph zoom (a CSS transform in both the

@@ -2,7 +2,6 @@
 // The sequence is the one nodes/nodes_preview.py draws with (golden-ratio hue steps, HSV
 // saturation 0.85, value 0.95), so instance N has the same colour in the editor and in the
 // DEIG Preview Layout image.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 const GOLDEN = 0.618033988749895;
 

@@ -1,6 +1,5 @@
 // The box editor: toolbar, canvas, selected-box panel, instance list and raw JSON, wired to a
 // DEIG_InstanceLayout node's "layout" widget.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { CanvasView } from "./canvas_view.js";
 import { openIoDialog } from "./io_dialog.js";

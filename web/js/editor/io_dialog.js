@@ -1,6 +1,5 @@
 // Import / export dialog: paste or load a layout JSON file (canonical list, {"instances": [...]},
 // or a DEIG-Bench file/entry with an entry picker); copy or download the current layout.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 // The <dialog> lives in document.body only while open.
 
 import { benchEntry, parseImportText, serializeLayout } from "./layout_json.js";

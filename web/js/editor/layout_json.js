@@ -1,5 +1,4 @@
 // Layout JSON: parsing, checking and canonical serialisation, mirroring deig_core/layout.py.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 //
 // Canonical form (what the widget stores and the Python node reads):
 //   [{"box": [x1, y1, x2, y2], "text": "..."}, ...]   coordinates normalised 0..1, origin top-left.

@@ -1,6 +1,5 @@
 // The instance list (one row per box: number, description, up/down/delete) and the panel for the
 // selected box (description textarea and numeric coordinates in image pixels).
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { instanceColor, instanceInk } from "./colors.js";
 import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";

@@ -1,6 +1,5 @@
 // Graph helpers for the box editor: where the canvas aspect and background image come from,
 // whether the layout input is driven by a link, and telling the frontend that the graph changed.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 // Everything here is defensive: a graph shape it does not understand gives "no answer", never
 // an exception.
 

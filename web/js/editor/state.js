@@ -1,5 +1,4 @@
 // The editor's model: the instance list, the selection, undo/redo and the widget value.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 import { LayoutParseError, parseLayoutValue, serializeLayout } from "./layout_json.js";
 

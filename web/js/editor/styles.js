@@ -1,6 +1,5 @@
 // Styles of the box editor, injected once into <head> when the first editor is built.
 // Every selector is scoped under .deig-be / .deig-be-dialog, so other nodes are unaffected.
-// Helper module: only exports, no side effects (the frontend imports every .js file it serves).
 
 const STYLE_ID = "deig-box-editor-style";
 
