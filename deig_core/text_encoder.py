@@ -37,6 +37,11 @@ def load_tokenizer(folder: str):
     return AutoTokenizer.from_pretrained(folder)
 
 
+def count_tokens(tokenizer, text: str) -> int:
+    """Tokens of ``text`` as DEIG encodes it (with the end-of-sequence token), before truncation."""
+    return len(tokenizer(text, add_special_tokens=True).input_ids)
+
+
 class T5TextEncoder:
     """Wraps a transformers ``T5EncoderModel`` and its tokenizer; ``encode`` returns (N, 128, d_model)."""
 
@@ -52,7 +57,7 @@ class T5TextEncoder:
         return int(self.model.config.d_model)
 
     def token_count(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True).input_ids)
+        return count_tokens(self.tokenizer, text)
 
     @torch.no_grad()
     def _run(self, texts: list[str]) -> torch.Tensor:

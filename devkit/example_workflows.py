@@ -64,10 +64,13 @@ def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lo
     return nodes
 
 
-POSITIONS = {15: (40, -260), 1: (40, 80), 13: (40, 260), 2: (40, 420), 3: (40, 540), 4: (420, 80), 5: (420, 760),
-             6: (900, 80), 7: (900, 300), 8: (900, 460), 9: (1260, 80), 10: (1620, 80), 11: (1620, 200),
-             12: (1620, 520), 14: (1900, 520)}
-SIZES = {"DEIG_InstanceLayout": (440, 640), "KSampler": (320, 262), "SaveImage": (300, 300),
+# Columns with room for each node's height in both renderers (the Vue renderer draws most nodes taller;
+# the layout node grows downwards with its list and notes, so nothing sits below it). The browser test
+# test_box_editor_newuser checks that no two node rectangles overlap.
+POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 660), 5: (40, 840), 4: (380, 40),
+             6: (860, 40), 7: (860, 290), 8: (860, 500), 9: (1220, 40), 10: (1580, 40), 11: (1580, 220),
+             12: (1580, 590), 14: (1920, 590)}
+SIZES = {"DEIG_InstanceLayout": (440, 820), "KSampler": (320, 262), "SaveImage": (300, 300),
          "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300)}
 
 
@@ -97,8 +100,7 @@ def ui_workflow(nodes, title):
         for i, out in enumerate(node["outputs"]):
             out["links"] = out_links.get((node["id"], i), [])
     return {"last_node_id": max(n["id"] for n in ui_nodes), "last_link_id": link_id, "nodes": ui_nodes,
-            "links": links, "groups": [], "config": {}, "extra": {"ds": {"scale": 0.75, "offset": [0, 0]},
-                                                                  "info": {"name": title}},
+            "links": links, "groups": [], "config": {}, "extra": {"info": {"name": title}},  # no view: opens fitted
             "version": 0.4}
 
 

@@ -1,9 +1,22 @@
 """ComfyUI glue for DEIG: one module per family of nodes, collected into one V3 extension."""
+import sys
+
 from typing_extensions import override
 
 from comfy_api.latest import ComfyExtension, io
 
-from . import nodes_apply, nodes_encode, nodes_layout, nodes_loaders, nodes_preview
+from . import nodes_apply, nodes_encode, nodes_layout, nodes_loaders, nodes_preview, routes
+
+
+def _register_routes() -> None:
+    """Inside a running ComfyUI the host's ``server`` module is loaded and holds the PromptServer
+    before custom nodes are imported; elsewhere (tests importing the nodes) there is nothing to do."""
+    prompt_server = getattr(sys.modules.get("server"), "PromptServer", None)
+    if getattr(prompt_server, "instance", None) is not None:
+        routes.register(prompt_server.instance.routes)
+
+
+_register_routes()
 
 
 class DEIGExtension(ComfyExtension):

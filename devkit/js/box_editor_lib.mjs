@@ -129,3 +129,90 @@ export async function waitBoxes(page, id, n) {
   const s = await editorState(page, id);
   return JSON.parse(s.value);
 }
+
+// ---- graph context: nodes, links, aspect, pixels --------------------------------------------
+
+export async function aspect(page, id) {
+  const r = await canvasRect(page, id);
+  return r.width / r.height;
+}
+
+export async function waitAspect(page, id, want, what) {
+  await page.waitForFunction(({ id, want }) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    const r = c?.getBoundingClientRect();
+    return r && r.height > 0 && Math.abs(r.width / r.height - want) < 0.02;
+  }, { id, want }, { polling: 100 }).catch((e) => { throw new Error(`aspect ${want} (${what}): ${e.message}`); });
+  return aspect(page, id);
+}
+
+export async function statusText(page, id) {
+  return editorLocator(page, id).locator('.deig-be-status').innerText();
+}
+
+/** Pixel of the editor canvas at a normalised point. */
+export async function pixel(page, id, nx, ny) {
+  return page.evaluate(({ id, nx, ny }) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    return Array.from(c.getContext('2d').getImageData(Math.floor(nx * c.width), Math.floor(ny * c.height), 1, 1).data);
+  }, { id, nx, ny });
+}
+
+export async function waitPixel(page, id, nx, ny, pred, what) {
+  await page.waitForFunction(({ id, nx, ny, src }) => {
+    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
+    const p = Array.from(c.getContext('2d').getImageData(Math.floor(nx * c.width), Math.floor(ny * c.height), 1, 1).data);
+    return new Function('p', `return (${src})(p)`)(p);
+  }, { id, nx, ny, src: pred.toString() }, { polling: 100 }).catch((e) => { throw new Error(`pixel (${what}): ${e.message}`); });
+  return pixel(page, id, nx, ny);
+}
+
+/** Add a node of `type` at (x, y); set widget values; return its id. */
+export async function addNode(page, type, x, y, widgets = {}) {
+  return page.evaluate(({ type, x, y, widgets }) => {
+    const n = window.LiteGraph.createNode(type);
+    n.pos = [x, y];
+    window.app.graph.add(n);
+    for (const [name, v] of Object.entries(widgets)) {
+      const w = n.widgets.find((k) => k.name === name);
+      w.value = v;
+      w.callback?.(v);
+    }
+    return n.id;
+  }, { type, x, y, widgets });
+}
+
+export async function connect(page, fromId, fromSlot, toId, toInput) {
+  await page.evaluate(({ fromId, fromSlot, toId, toInput }) => {
+    const g = window.app.graph;
+    const to = g.getNodeById(toId);
+    const slot = to.inputs.findIndex((i) => i.name === toInput);
+    if (slot < 0) throw new Error(`no input ${toInput} on ${to.type}`);
+    g.getNodeById(fromId).connect(fromSlot, to, slot);
+  }, { fromId, fromSlot, toId, toInput });
+}
+
+/** Load one of the pack's example workflows the way the template browser does. */
+export async function loadTemplate(page, name) {
+  await page.evaluate(async (name) => {
+    const listing = await (await fetch('/workflow_templates')).json();
+    const pack = Object.keys(listing).find((p) => p.includes('DEIG') && listing[p].includes(name));
+    if (!pack) throw new Error(`template ${name} not listed: ${JSON.stringify(listing)}`);
+    const wf = await (await fetch(`/api/workflow_templates/${pack}/${name}.json`)).json();
+    await window.app.loadGraphData(wf);
+  }, name);
+  await tagEditors(page);
+}
+
+/** Id of the first node of class `type` in the graph. */
+export async function nodeOfType(page, type) {
+  return page.evaluate((type) => window.app.graph._nodes.find((n) => n.type === type)?.id ?? null, type);
+}
+
+/** Set widget values of node `id` the way a script or a loaded workflow does (value setter only). */
+export async function setWidgets(page, id, values) {
+  await page.evaluate(({ id, values }) => {
+    const n = window.app.graph.getNodeById(id);
+    for (const [name, v] of Object.entries(values)) n.widgets.find((k) => k.name === name).value = v;
+  }, { id, values });
+}

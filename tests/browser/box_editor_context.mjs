@@ -8,73 +8,6 @@ import { join } from 'node:path';
 import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
 import * as L from '../../devkit/js/box_editor_lib.mjs';
 
-async function aspect(page, id) {
-  const r = await L.canvasRect(page, id);
-  return r.width / r.height;
-}
-
-async function waitAspect(page, id, want, what) {
-  await page.waitForFunction(({ id, want }) => {
-    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
-    const r = c?.getBoundingClientRect();
-    return r && r.height > 0 && Math.abs(r.width / r.height - want) < 0.02;
-  }, { id, want }, { polling: 100 }).catch((e) => { throw new Error(`aspect ${want} (${what}): ${e.message}`); });
-  return aspect(page, id);
-}
-
-async function statusText(page, id) {
-  return L.editorLocator(page, id).locator('.deig-be-status').innerText();
-}
-
-/** Pixel of the editor canvas at a normalised point. */
-async function pixel(page, id, nx, ny) {
-  return page.evaluate(({ id, nx, ny }) => {
-    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
-    return Array.from(c.getContext('2d').getImageData(Math.floor(nx * c.width), Math.floor(ny * c.height), 1, 1).data);
-  }, { id, nx, ny });
-}
-
-async function waitPixel(page, id, nx, ny, pred, what) {
-  await page.waitForFunction(({ id, nx, ny, src }) => {
-    const c = document.querySelector(`[data-deig-node-id="${id}"] canvas.deig-be-canvas`);
-    const p = Array.from(c.getContext('2d').getImageData(Math.floor(nx * c.width), Math.floor(ny * c.height), 1, 1).data);
-    return new Function('p', `return (${src})(p)`)(p);
-  }, { id, nx, ny, src: pred.toString() }, { polling: 100 }).catch((e) => { throw new Error(`pixel (${what}): ${e.message}`); });
-  return pixel(page, id, nx, ny);
-}
-
-/** Add a node of `type` at (x, y); set widget values; return its id. */
-async function addNode(page, type, x, y, widgets = {}) {
-  return page.evaluate(({ type, x, y, widgets }) => {
-    const n = window.LiteGraph.createNode(type);
-    n.pos = [x, y];
-    window.app.graph.add(n);
-    for (const [name, v] of Object.entries(widgets)) {
-      const w = n.widgets.find((k) => k.name === name);
-      w.value = v;
-      w.callback?.(v);
-    }
-    return n.id;
-  }, { type, x, y, widgets });
-}
-
-async function connect(page, fromId, fromSlot, toId, toInput) {
-  await page.evaluate(({ fromId, fromSlot, toId, toInput }) => {
-    const g = window.app.graph;
-    const to = g.getNodeById(toId);
-    const slot = to.inputs.findIndex((i) => i.name === toInput);
-    if (slot < 0) throw new Error(`no input ${toInput} on ${to.type}`);
-    g.getNodeById(fromId).connect(fromSlot, to, slot);
-  }, { fromId, fromSlot, toId, toInput });
-}
-
-/** Move the pointer over the editor (the editor re-reads the graph on pointer enter). */
-async function hover(page, id) {
-  const box = await L.canvasRect(page, id);
-  await page.mouse.move(10, 10);
-  await page.mouse.move(box.left + 5, box.top + 5);
-}
-
 async function setLayout(page, id, value) {
   await page.evaluate(({ id, value }) => {
     const w = window.app.graph.getNodeById(id).widgets.find((k) => k.name === 'layout');
@@ -91,44 +24,56 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
 
   // ---- aspect ratio: node widgets, then a downstream EmptyLatentImage, then sync ----
   let id = await L.addLayoutNode(page, { width: 480, height: 760 });
-  out.aspectDefault = await aspect(page, id);
+  out.aspectDefault = await L.aspect(page, id);
   await page.evaluate((id) => {
     const w = window.app.graph.getNodeById(id).widgets.find((k) => k.name === 'width');
     w.value = 768;
     w.callback?.(768);
   }, id);
-  out.aspectWidgets = await waitAspect(page, id, 768 / 512, 'width widget');
-  const enc = await addNode(page, 'DEIG_Encode', 700, 130);
-  const ks = await addNode(page, 'KSampler', 1000, 130);
-  const lat = await addNode(page, 'EmptyLatentImage', 700, 500, { width: 512, height: 896 });
-  await connect(page, id, 0, enc, 'layout');
-  await connect(page, enc, 0, ks, 'positive');
-  await connect(page, lat, 0, ks, 'latent_image');
-  await hover(page, id);
-  out.aspectLatent = await waitAspect(page, id, 512 / 896, 'EmptyLatentImage');
-  out.statusLatent = await statusText(page, id);
-  await L.editorLocator(page, id).locator('.deig-be-status button').click();
-  out.afterSync = await page.evaluate((id) => {
+  out.aspectWidgets = await L.waitAspect(page, id, 768 / 512, 'width widget');
+  const enc = await L.addNode(page, 'DEIG_Encode', 700, 130);
+  const ks = await L.addNode(page, 'KSampler', 1000, 130);
+  const lat = await L.addNode(page, 'EmptyLatentImage', 700, 500, { width: 512, height: 896 });
+  await L.connect(page, id, 0, enc, 'layout');
+  await L.connect(page, enc, 0, ks, 'positive');
+  await L.connect(page, lat, 0, ks, 'latent_image');
+  // No pointer over the editor: the size follows the graph at once.
+  await page.mouse.move(5, 700);
+  out.aspectLatent = await L.waitAspect(page, id, 512 / 896, 'EmptyLatentImage');
+  out.statusLatent = await L.statusText(page, id);
+  out.statusButtons = await L.editorLocator(page, id).locator('.deig-be-status button').count();
+  out.ownAfterLatent = await page.evaluate((id) => {
     const n = window.app.graph.getNodeById(id);
     return [n.widgets.find((k) => k.name === 'width').value, n.widgets.find((k) => k.name === 'height').value];
   }, id);
-  out.syncButtonHidden = await L.editorLocator(page, id).locator('.deig-be-status button').isHidden();
+  // The latent's size changed by a script (or a loaded workflow): followed without any pointer event.
+  await L.setWidgets(page, lat, { height: 384 });
+  out.aspectLatentChanged = await L.waitAspect(page, id, 512 / 384, 'EmptyLatentImage height set by script');
 
-  // ---- background: the last output image downstream (after a real run) ----
+  // ---- background: the generated image itself after a real run (the image a DEIG Preview Layout
+  // draws on, shown by its own Preview Image), never the preview's output with the boxes drawn in ----
   id = await L.addLayoutNode(page, { width: 480, height: 760 });
   await setLayout(page, id, '[{"box": [0.1, 0.1, 0.4, 0.5], "text": "a green field"}]');
-  const empty = await addNode(page, 'EmptyImage', 700, 500, { width: 640, height: 360, color: 0x00c000 });
-  const prev = await addNode(page, 'DEIG_PreviewLayout', 700, 130);
-  const pimg = await addNode(page, 'PreviewImage', 1000, 130);
-  await connect(page, empty, 0, prev, 'image');
-  await connect(page, id, 0, prev, 'layout');
-  await connect(page, prev, 0, pimg, 'images');
+  const empty = await L.addNode(page, 'EmptyImage', 700, 500, { width: 640, height: 360, color: 0x00c000 });
+  const prev = await L.addNode(page, 'DEIG_PreviewLayout', 700, 130);
+  const pimg = await L.addNode(page, 'PreviewImage', 1000, 130);
+  await L.connect(page, empty, 0, prev, 'image');
+  await L.connect(page, id, 0, prev, 'layout');
+  await L.connect(page, prev, 0, pimg, 'images');
+  const plain = await L.addNode(page, 'PreviewImage', 1000, 420);
+  await L.connect(page, empty, 0, plain, 'images');
+  out.bgNodes = { boxed: pimg, plain };
   await page.mouse.click(1150, 650);
   await page.keyboard.press('Control+Enter');
-  out.bgOutputPixel = await waitPixel(page, id, 0.9, 0.9, (p) => p[1] > 120 && p[0] < 80, 'output image as background');
-  out.statusOutput = await statusText(page, id);
+  out.bgOutputPixel = await L.waitPixel(page, id, 0.9, 0.9, (p) => p[1] > 120 && p[0] < 80, 'output image as background');
+  out.statusOutput = await L.statusText(page, id);
+  out.bgFiles = await page.evaluate(({ boxed, plain }) => {
+    const f = (nid) => window.app.nodeOutputs?.[String(nid)]?.images?.[0]?.filename ?? null;
+    return { boxed: f(boxed), plain: f(plain) };
+  }, out.bgNodes);
+  await page.screenshot({ path: join(artifactsDir, `item9_background_${mode}.png`) });
   await L.editorLocator(page, id).locator('.deig-be-toggle', { hasText: 'image' }).locator('input').uncheck();
-  out.bgOffPixel = await waitPixel(page, id, 0.9, 0.9, (p) => p[0] === 27 && p[1] === 27 && p[2] === 31, 'background off');
+  out.bgOffPixel = await L.waitPixel(page, id, 0.9, 0.9, (p) => p[0] === 27 && p[1] === 27 && p[2] === 31, 'background off');
 
   // ---- aspect + background from a LoadImage feeding the masks input ----
   const uploaded = await page.evaluate(async () => {
@@ -143,17 +88,19 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
     return (await res.json()).name;
   });
   id = await L.addLayoutNode(page, { width: 480, height: 760 });
-  const load = await addNode(page, 'LoadImage', 700, 130, { image: uploaded });
-  await connect(page, load, 1, id, 'masks');
-  await hover(page, id);
-  out.aspectLoadImage = await waitAspect(page, id, 0.5, 'LoadImage size');
-  out.bgLoadPixel = await waitPixel(page, id, 0.5, 0.5, (p) => p[2] > 150 && p[0] < 80, 'LoadImage as background');
-  out.statusLoad = await statusText(page, id);
+  const load = await L.addNode(page, 'LoadImage', 700, 130, { image: uploaded });
+  await L.connect(page, load, 1, id, 'masks');
+  out.aspectLoadImage = await L.waitAspect(page, id, 0.5, 'LoadImage size');
+  out.bgLoadPixel = await L.waitPixel(page, id, 0.5, 0.5, (p) => p[2] > 150 && p[0] < 80, 'LoadImage as background');
+  out.statusLoad = await L.statusText(page, id);
   await page.screenshot({ path: join(artifactsDir, `context_${mode}.png`) });
 
-  // ---- import: a DEIG-Bench entry by index ----
+  // ---- import: a DEIG-Bench entry by index, its caption into the connected DEIG Encode's prompt ----
   id = await L.addLayoutNode(page);
+  const encode = await L.addNode(page, 'DEIG_Encode', 700, 130, { prompt: 'the old prompt' });
+  await L.connect(page, id, 0, encode, 'layout');
   const ed = L.editorLocator(page, id);
+  const promptOf = () => page.evaluate((e) => window.app.graph.getNodeById(e).widgets.find((k) => k.name === 'prompt').value, encode);
   await ed.getByRole('button', { name: 'Import/Export' }).click();
   const dlg = page.locator('dialog.deig-be-dialog');
   await dlg.waitFor({ state: 'visible' });
@@ -161,10 +108,24 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
   await dlg.locator('.deig-be-bench').waitFor({ state: 'visible' });
   await dlg.locator('.deig-be-bench input').fill('2');
   out.benchInfo = await dlg.locator('.deig-be-bench-info').innerText();
+  out.setPromptLabel = await dlg.locator('.deig-be-set-prompt').innerText();
+  out.setPromptChecked = await dlg.locator('.deig-be-set-prompt input').isChecked();
   await page.screenshot({ path: join(artifactsDir, `import_dialog_${mode}.png`) });
   await dlg.getByRole('button', { name: 'Import', exact: true }).click();
   await dlg.waitFor({ state: 'detached' });
   out.benchValue = (await L.editorState(page, id)).value;
+  out.promptAfterImport = await promptOf();
+  await page.screenshot({ path: join(artifactsDir, `item10_caption_${mode}.png`) });
+  // One undo step in the editor takes back the boxes and the prompt; redo brings both.
+  const mid = await L.toScreen(page, id, 0.99, 0.99);
+  await page.mouse.click(mid.x, mid.y);
+  await page.keyboard.press('Control+z');
+  await L.waitBoxes(page, id, 0);
+  out.promptAfterUndo = await promptOf();
+  await page.keyboard.press('Control+Shift+z');
+  await L.waitBoxes(page, id, JSON.parse(out.benchValue).length);
+  out.promptAfterRedo = await promptOf();
+  out.valueAfterRedo = (await L.editorState(page, id)).value;
 
   // ---- export: text, download, clipboard ----
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
@@ -216,9 +177,8 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
 
   // ---- linked layout input: read-only editor ----
   id = await L.addLayoutNode(page);
-  const prim = await addNode(page, 'PrimitiveStringMultiline', 700, 130, { value: '[{"box": [0, 0, 0.5, 0.5], "text": "from a link"}]' });
-  await connect(page, prim, 0, id, 'layout');
-  await hover(page, id);
+  const prim = await L.addNode(page, 'PrimitiveStringMultiline', 700, 130, { value: '[{"box": [0, 0, 0.5, 0.5], "text": "from a link"}]' });
+  await L.connect(page, prim, 0, id, 'layout');
   await L.editorLocator(page, id).locator('.deig-be-note', { hasText: 'linked' }).waitFor();
   await L.dragNorm(page, id, [0.2, 0.2], [0.6, 0.6]);
   out.linkedValue = (await L.editorState(page, id)).value;

@@ -163,24 +163,35 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     assert "error" not in r, r.get("error")
     assert _pack_errors(r) == []
 
-    # Aspect: the node's widgets, then a downstream EmptyLatentImage; "set node to" copies its size.
+    # Aspect: the node's widgets, then a downstream EmptyLatentImage, which wins (said in the status
+    # line) and is followed when its values change; the node's own size is never overwritten.
     assert abs(r["aspectDefault"] - 1) < 0.02 and abs(r["aspectWidgets"] - 1.5) < 0.02
-    assert abs(r["aspectLatent"] - 512 / 896) < 0.02 and "from Empty Latent Image" in r["statusLatent"]
-    assert r["afterSync"] == [512, 896] and r["syncButtonHidden"] is True
-    # Background: the last image shown downstream after a real run (green EmptyImage through the
-    # DEIG preview node), switchable off; then a LoadImage on the masks input sets size and image.
+    assert abs(r["aspectLatent"] - 512 / 896) < 0.02
+    assert "512×896 from Empty Latent Image" in r["statusLatent"] and "wins over this node's 768×512" in r["statusLatent"]
+    assert r["statusButtons"] == 0 and r["ownAfterLatent"] == [768, 512]
+    assert abs(r["aspectLatentChanged"] - 512 / 384) < 0.02
+    # Background: the generated image itself after a real run (the green EmptyImage the DEIG preview
+    # node draws on, shown by its own Preview Image), never the preview's output with boxes drawn
+    # in; switchable off; then a LoadImage on the masks input sets size and image.
     g = r["bgOutputPixel"]
-    assert g[1] > 120 and g[0] < 80 and "image: last output of Preview Image" in r["statusOutput"]
+    assert g[1] > 120 and g[0] < 80
+    assert f"image: last output of Preview Image #{r['bgNodes']['plain']}" in r["statusOutput"], r["statusOutput"]
+    assert r["bgFiles"]["plain"] and r["bgFiles"]["boxed"] and r["bgFiles"]["plain"] != r["bgFiles"]["boxed"]
     assert r["bgOffPixel"][:3] == [27, 27, 31]
     assert abs(r["aspectLoadImage"] - 0.5) < 0.02
     b = r["bgLoadPixel"]
     assert b[2] > 150 and b[0] < 80
-    assert "300×600 from Load Image" in r["statusLoad"] and "image: Load Image" in r["statusLoad"]
+    assert "300×600 from Load Image" in r["statusLoad"] and "on masks" in r["statusLoad"] and "image: Load Image" in r["statusLoad"]
 
     # Import of DEIG-Bench entry 2 == what DEIG_LayoutFromBench makes of it; export paths agree.
     caption, instances = bench_entry(bench, 2)
     expected = dump_layout(instances)
     assert r["benchValue"] == expected and caption in r["benchInfo"]
+    # The caption went into the connected DEIG Encode's prompt, in the same undo step as the boxes.
+    assert r["setPromptChecked"] is True and "DEIG Encode" in r["setPromptLabel"]
+    assert r["promptAfterImport"] == caption
+    assert r["promptAfterUndo"] == "the old prompt"
+    assert r["promptAfterRedo"] == caption and r["valueAfterRedo"] == expected
     assert r["exportText"] == r["downloadText"] == r["clipboard"] == expected
     assert r["downloadName"] == "deig_layout.json"
     assert "x2 > x1" in r["invalidImportMsg"] and r["dialogStillOpen"] is True

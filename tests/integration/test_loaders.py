@@ -26,19 +26,6 @@ def t5_dir():
     return str(t5_encoder_dir())
 
 
-@pytest.fixture
-def model_dirs(tmp_path, monkeypatch):
-    saved = {k: (list(v[0]), set(v[1])) for k, v in folder_paths.folder_names_and_paths.items()}
-    for name in ("deig", "text_encoders"):
-        os.makedirs(tmp_path / name)
-        folder_paths.folder_names_and_paths[name] = ([str(tmp_path / name)], set())
-    folder_paths.filename_list_cache.clear()
-    yield tmp_path
-    folder_paths.folder_names_and_paths.clear()
-    folder_paths.folder_names_and_paths.update(saved)
-    folder_paths.filename_list_cache.clear()
-
-
 def test_t5_encoding_is_padded_truncated_and_cached(t5_dir):
     enc = load_t5_encoder(t5_dir)
     long_text = "a red apple " * 100

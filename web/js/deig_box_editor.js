@@ -11,8 +11,9 @@
 
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
-import { BoxEditor } from "./editor/editor.js";
+import { BoxEditor, MIN_NODE_WIDTH } from "./editor/editor.js";
 import { widgetOf } from "./editor/node_glue.js";
+import { drawOverview } from "./editor/overview.js";
 
 const NODE_CLASS = "DEIG_InstanceLayout";
 const EXTENSION_NAME = "comfyui-deig.box-editor";
@@ -34,6 +35,11 @@ function refreshAll() {
   for (const ed of editors) {
     try { ed.refresh(); } catch { /* one editor's trouble stays its own */ }
   }
+}
+
+/** Refresh every editor once, soon (links anywhere in the graph can change its size or image). */
+function refreshAllSoon() {
+  for (const ed of editors) ed.refreshSoon();
 }
 
 /** Swap the node's "layout" textarea widget for the box editor, in place. */
@@ -66,14 +72,34 @@ function attach(node) {
   try { old.onRemove?.(); } catch { /* nothing registered yet */ }
   editors.add(editor);
 
-  for (const name of ["width", "height"]) {
-    const w = widgetOf(node, name);
-    if (w) chain(w, "callback", () => editor.refresh());
-  }
-  chain(node, "onConnectionsChange", () => editor.refresh());
+  // Classic canvas, zoomed out: the frontend hides DOM widgets there; draw the boxes on the node.
+  const draw = widget.draw;
+  widget.draw = function (ctx, n, width, y, height, lowQuality) {
+    if (!(lowQuality && this.options?.hideOnZoom)) return draw?.apply(this, arguments);
+    const m = this.margin ?? 10;
+    try {
+      drawOverview(ctx, editor, { x: m, y: y + m, w: width - 2 * m, h: (this.computedHeight ?? height) - 2 * m,
+        scale: app.canvas?.ds?.scale ?? 1 });
+    } catch (e) { console.warn("[DEIG box editor]", e); }
+  };
+  // A minimum size at which everything fits (classic canvas): the user's resize and setSize() from
+  // scripts both stop there; above it the editor reflows.
+  const computeSize = node.computeSize;
+  node.computeSize = function (...args) {
+    const size = computeSize.apply(this, args);
+    size[0] = Math.max(size[0], MIN_NODE_WIDTH);
+    return size;
+  };
+  chain(node, "onResize", function (size) {
+    const [mw, mh] = this.computeSize();
+    if (size[0] < mw) size[0] = mw;
+    if (size[1] < mh) size[1] = mh;
+  });
+  // Its own width/height widgets are watched by the editor (their value setters); links anywhere
+  // are followed through every node's onConnectionsChange (see nodeCreated).
   chain(node, "onRemoved", () => { editors.delete(editor); editor.destroy(); });
   chain(node, "onAdded", () => { editors.add(editor); editor.refresh(); });
-  chain(node, "onExecuted", () => editor.refresh());
+  chain(node, "onExecuted", () => editor.refreshSoon());
   chain(node, "onConfigure", () => editor.loadPrefs());
 
   const [w, h] = node.computeSize();
@@ -82,6 +108,11 @@ function attach(node) {
 
 app.registerExtension({
   name: EXTENSION_NAME,
+  // After a workflow is loaded: every link and widget value is in place, so the size rule and the
+  // background apply at once (not only when the pointer first enters the editor).
+  afterConfigureGraph() {
+    refreshAll();
+  },
   setup() {
     try {
       // Size and background can come from other nodes (a latent size, a loaded or generated image).
@@ -93,6 +124,9 @@ app.registerExtension({
     }
   },
   nodeCreated(node) {
+    // A link made or removed anywhere (by the user, a script or a paste) may change what a layout
+    // is drawn for: the latent or image beside a node it feeds.
+    if (node) chain(node, "onConnectionsChange", refreshAllSoon);
     if (node?.comfyClass !== NODE_CLASS) return;
     try {
       attach(node);

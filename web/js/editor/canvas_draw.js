@@ -6,12 +6,30 @@ import { clamp01, pyStrip } from "./layout_json.js";
 export const CANVAS_BG = "#1b1b1f";
 
 /**
+ * Canvas labels that tell instances apart: with three or more boxes, words that every description
+ * shares ("a donut with ..." in six donut descriptions) are left out of each label, so what differs
+ * comes first. The full description is the canvas tooltip and the list row.
+ */
+export function distinctLabels(items) {
+  const words = items.map((it) => pyStrip(it.text).split(/\s+/).filter(Boolean));
+  if (words.length < 3) return words.map((w) => w.join(" "));   // two descriptions rarely read alike
+  const key = (w) => w.toLowerCase().replace(/[.,;:!?]+$/, "");
+  const shared = new Set(words[0].map(key).filter((k) => words.every((ws) => ws.some((w) => key(w) === k))));
+  return words.map((ws) => {
+    const rest = ws.filter((w) => !shared.has(key(w)));
+    return rest.length ? rest.join(" ") : ws.join(" ");
+  });
+}
+
+/**
  * Draw one frame. Units are CSS pixels of the canvas (the caller set the transform).
  * scene: {cw, ch, items, selected, hover, background (HTMLImageElement|null),
- *         grid ({w, h, step}|null), handle (handle size in canvas units), focused, hint}
+ *         grid ({w, h, step}|null), handle (handle size in canvas units), focused, hint,
+ *         fontScale (labels drawn this many times larger: the zoomed-out overview)}
  */
 export function drawScene(ctx, scene) {
   const { cw, ch, items, selected } = scene;
+  scene = { ...scene, labels: distinctLabels(items), fontScale: scene.fontScale ?? 1 };
   ctx.clearRect(0, 0, cw, ch);
   ctx.fillStyle = CANVAS_BG;
   ctx.fillRect(0, 0, cw, ch);
@@ -68,24 +86,25 @@ function drawBox(ctx, scene, it, i, selected) {
   ctx.strokeRect(X + 0.5, Y + 0.5, Math.max(W - 1, 0), Math.max(H - 1, 0));
   ctx.setLineDash([]);
 
-  // Number badge, then as much of the description as fits.
-  ctx.font = "bold 12px sans-serif";
+  // Number badge, then as much of the (distinguishing part of the) description as fits.
+  const k = scene.fontScale, lh = 16 * k;
+  ctx.font = `bold ${12 * k}px sans-serif`;
   ctx.textBaseline = "middle";
   const label = String(i + 1);
-  const lw = Math.max(16, ctx.measureText(label).width + 8);
+  const lw = Math.max(lh, ctx.measureText(label).width + 8 * k);
   ctx.fillStyle = color;
-  ctx.fillRect(X, Y, lw, 16);
+  ctx.fillRect(X, Y, lw, lh);
   ctx.fillStyle = instanceInk(i);
-  ctx.fillText(label, X + (lw - ctx.measureText(label).width) / 2, Y + 8.5);
-  const room = W - lw - 6;
-  if (room > 24) {
-    ctx.font = "12px sans-serif";
-    let shown = noText ? "(no description)" : it.text;
+  ctx.fillText(label, X + (lw - ctx.measureText(label).width) / 2, Y + lh / 2 + 0.5);
+  const room = W - lw - 6 * k;
+  if (room > 24 * k) {
+    ctx.font = `${12 * k}px sans-serif`;
+    let shown = noText ? "(no description)" : scene.labels[i];
     while (shown.length > 1 && ctx.measureText(shown).width > room) shown = shown.slice(0, -2) + "…";
     ctx.fillStyle = "rgba(0,0,0,0.55)";
-    ctx.fillRect(X + lw, Y, ctx.measureText(shown).width + 6, 16);
+    ctx.fillRect(X + lw, Y, ctx.measureText(shown).width + 6 * k, lh);
     ctx.fillStyle = noText ? "#ffb4b4" : "#fff";
-    ctx.fillText(shown, X + lw + 3, Y + 8.5);
+    ctx.fillText(shown, X + lw + 3 * k, Y + lh / 2 + 0.5);
   }
 
   if (selected) {

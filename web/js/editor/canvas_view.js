@@ -245,7 +245,13 @@ export class CanvasView {
     }
     if (this.canvas.style.cursor !== cursor) this.canvas.style.cursor = cursor;
     const hover = this.boxAt(p);
-    if (hover !== this.hover) { this.hover = hover; this.render(); }
+    if (hover !== this.hover) {
+      this.hover = hover;
+      // The full description of the box under the pointer, as a tooltip.
+      const it = this.state.items[hover];
+      this.canvas.title = it ? `${hover + 1}: ${it.text || "(no description)"}` : "";
+      this.render();
+    }
   }
 
   // ---- keyboard ---------------------------------------------------------------------------

@@ -2,22 +2,23 @@
 // DEIG_InstanceLayout node's "layout" widget.
 
 import { CanvasView } from "./canvas_view.js";
+import { DetailPanel } from "./detail_panel.js";
+import { button, el } from "./dom.js";
 import { openIoDialog } from "./io_dialog.js";
 import { missingText } from "./layout_json.js";
-import { DetailPanel, ListView } from "./list_view.js";
-import { findBackground, findSizeSource, isInputLinked, notifyGraphChanged, widgetOf } from "./node_glue.js";
+import { ListView } from "./list_view.js";
+import { isInputLinked, notifyGraphChanged } from "./node_glue.js";
+import { encodePromptEffect, Lookups } from "./lookups.js";
+import { findBackground, findEncodes, findSizeSource } from "./sources.js";
 import { LayoutState } from "./state.js";
+import { StatusView } from "./status_view.js";
 import { ensureStyles } from "./styles.js";
-import { el } from "./dom.js";
+import { watchValue } from "./widget_watch.js";
 
 const STAGE_MIN_PX = 180;
 const NOTIFY_DELAY_MS = 250;
-
-function button(text, title, onClick, cls = "deig-be-btn") {
-  const b = el("button", cls, { type: "button", textContent: text, title });
-  b.addEventListener("click", onClick);
-  return b;
-}
+/** Narrowest node (graph units) at which toolbar, status, fields and list rows all fit, wrapped. */
+export const MIN_NODE_WIDTH = 340;
 
 // Images shared by every editor (background and image sizes), keyed by URL.
 const imageCache = new Map();
@@ -32,10 +33,16 @@ export class BoxEditor {
     this.snap = false;
     this.showBackground = true;
     this.state = new LayoutState();
-    this.size = { w: 512, h: 512, kind: "widgets", label: "node width/height", own: { w: 512, h: 512 } };
+    this.size = { w: 512, h: 512, kind: "widgets", label: "this node's width/height", own: { w: 512, h: 512 }, watch: [] };
     this._notifyTimer = null;
+    this._unwatch = [];
+    this._refreshQueued = false;
+    this.lookups = new Lookups(this);
     this._build();
-    this.state.addEventListener("change", (e) => this._onStateChange(e.detail.layout && !e.detail.fromLoad));
+    this.state.addEventListener("change", (e) => {
+      this._onStateChange(e.detail.layout && !e.detail.fromLoad);
+      if (e.detail.layout) this.lookups.texts();
+    });
     this.refresh();
   }
 
@@ -49,6 +56,7 @@ export class BoxEditor {
       imageSize: () => this.size,
       snap: () => this.snap,
       readOnly: () => this.readOnly(),
+      tokens: (i) => this.lookups.tokenOf(i),
       onUndo: () => this.state.undo(),
       onRedo: () => this.state.redo(),
       onEditText: () => this.detail.focusText(),
@@ -81,10 +89,7 @@ export class BoxEditor {
     this.btnRaw = button("JSON", "Show or hide the raw layout JSON", () => this.toggleRaw());
     tb.append(this.btnAdd, this.btnDelete, this.btnUndo, this.btnRedo, snapLabel, bgLabel, this.btnIO, this.btnRaw);
 
-    this.status = el("div", "deig-be-status");
-    this.statusText = el("span", "");
-    this.btnSync = button("", "Write this size into the node's width/height", () => this.syncSize());
-    this.status.append(this.statusText, this.btnSync);
+    this.statusView = new StatusView();
 
     this.errorBox = el("div", "deig-be-error", { hidden: true });
     this.errorBox.setAttribute("role", "alert");
@@ -92,8 +97,6 @@ export class BoxEditor {
     this.errorBox.append(this.errorText,
       button("Reset to empty layout", "Discard the stored value and start with no boxes", () => this.state.reset()),
       button("Edit JSON", "Fix the stored value by hand", () => this.toggleRaw(true)));
-    this.note = el("div", "deig-be-note", { hidden: true });
-    this.note.setAttribute("role", "status");
 
     this.stage = el("div", "deig-be-stage");
     this.stage.append(this.view.canvas);
@@ -104,12 +107,12 @@ export class BoxEditor {
     this.rawText.addEventListener("input", () => this.state.load(this.rawText.value, { keepHistory: true }));
     this.raw.append(this.rawText);
 
-    this.list.root.dataset.captureWheel = "true";
     this.detail.text.dataset.captureWheel = "true";
     this.rawText.dataset.captureWheel = "true";
     // Anything that appears or disappears while drawing sits below the canvas, which is top-aligned
     // in its stage, so the canvas never moves under the pointer.
-    root.append(tb, this.status, this.errorBox, this.stage, this.note, this.detail.root, this.list.root, this.raw);
+    root.append(tb, this.statusView.status, this.errorBox, this.stage, this.statusView.notes, this.detail.root,
+      this.list.root, this.raw);
 
     this._wireEvents();
     this._resizeObserver = new ResizeObserver(() => this._fit());
@@ -148,8 +151,6 @@ export class BoxEditor {
       if (field && !(e.ctrlKey || e.metaKey || e.altKey)) e.stopPropagation();
       if (field && e.key === "Escape") t.blur();
     });
-    // Pointer entry is a cheap moment to pick up size/background changes made elsewhere.
-    root.addEventListener("pointerenter", () => this.refresh());
   }
 
   _fit() {
@@ -168,6 +169,7 @@ export class BoxEditor {
     const w = this.stage.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
     const h = this.stage.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
     this.view.fit(w - 2, Math.max(h - 2, 40));   // 2 px for the canvas outline
+    this._growSoon();   // a panel that appeared while the widget was hidden may need room
   }
 
   // ---- widget glue ------------------------------------------------------------------------
@@ -178,7 +180,8 @@ export class BoxEditor {
     for (const child of this.root.children) {
       if (child !== this.stage && !child.hidden) fixed += child.offsetHeight + 4;
     }
-    return Math.max(fixed, 60) + STAGE_MIN_PX;
+    // + the DOM widget's margin above and below, and the editor's own padding
+    return Math.max(fixed, 60) + STAGE_MIN_PX + 2 * (this.widget?.margin ?? 10) + 4;
   }
 
   /** setValue from the frontend (workflow load, paste, Vue sync): load unless it is ours. */
@@ -229,6 +232,7 @@ export class BoxEditor {
 
   /** Classic renderer: grow the node when the list/panels need more room than it has. */
   _growNode() {
+    this._growQueued = false;
     const node = this.node;
     if (!this.root.closest(".dom-widget") || !node?.computeSize || !node.setSize) return;
     requestAnimationFrame(() => {
@@ -264,17 +268,42 @@ export class BoxEditor {
 
   /** Re-read size source and background from the graph, then redraw. */
   refresh() {
+    this._refreshQueued = false;
     try {
       const size = findSizeSource(this.node, this.app, this.api, (u) => this._imageSize(u));
       const changed = size.w !== this.size.w || size.h !== this.size.h;
       this.size = size;
+      this._watch(size.watch);
       const bg = this.showBackground ? findBackground(this.node, this.app, this.api) : null;
       const img = bg ? this._image(bg.url) : null;
       this.view.background = img;
       this.bgInfo = bg;
-      if (changed) this._fit();
+      if (changed) { this._fit(); this._growSoon(); }
     } catch { /* keep the last known size */ }
+    this.lookups.graph();
     this._render();
+  }
+
+  /** Refresh once, soon (many watched values change together when a workflow loads). */
+  refreshSoon() {
+    if (this._refreshQueued) return;
+    this._refreshQueued = true;
+    queueMicrotask(() => { if (this._refreshQueued) this.refresh(); });
+  }
+
+  /** Follow value changes of the widgets the size depends on (this node's and its source's). */
+  _watch(widgets) {
+    const same = widgets.length === this._watched?.length && widgets.every((w, i) => w === this._watched[i]);
+    if (same) return;
+    this._unwatch.forEach((stop) => stop());
+    this._watched = widgets;
+    this._unwatch = widgets.map((w) => watchValue(w, () => this.refreshSoon()));
+  }
+
+  _growSoon() {
+    if (this._growQueued) return;
+    this._growQueued = true;
+    requestAnimationFrame(() => this._growNode());
   }
 
   _render() {
@@ -282,22 +311,15 @@ export class BoxEditor {
     const ro = this.readOnly();
     this.errorBox.hidden = !st.error;
     this.errorText.textContent = st.error ? `The stored layout cannot be used: ${st.error}` : "";
-    const missing = missingText(st.items);
-    let note = "";
-    if (ro) note = "The layout input is linked: this editor shows the stored value only.";
-    else if (missing.length) note = `Box${missing.length > 1 ? "es" : ""} ${missing.join(", ")} need${missing.length > 1 ? "" : "s"} a description before queueing.`;
-    this.note.textContent = note;
-    this.note.hidden = !note;
-    const { w, h, kind, label, own } = this.size;
-    const n = st.items.length;
-    this.statusText.textContent = `${w}×${h} from ${label} · ${n} box${n === 1 ? "" : "es"}`
-      + (this.bgInfo && this.showBackground ? ` · image: ${this.bgInfo.label}` : "");
+    this.statusView.update({
+      size: this.size, count: st.items.length, readOnly: ro, missingText: missingText(st.items),
+      bgLabel: this.bgInfo && this.showBackground ? this.bgInfo.label : null,
+      tokens: st.items.map((_, i) => this.lookups.tokenOf(i)), missingModels: this.lookups.missingModels,
+    });
+    this._growSoon();   // notes or list rows may need more room than the node has (classic canvas)
     this.bgLabel.classList.toggle("deig-be-dim", !this.bgInfo && this.showBackground);
     this.bgLabel.title = this.bgInfo || !this.showBackground ? "Show the connected/last image under the boxes"
       : "No image found: connect a LoadImage (masks input or next to a node this layout feeds) or run the graph";
-    const differs = kind !== "widgets" && (own.w !== w || own.h !== h);
-    this.btnSync.hidden = !differs;
-    this.btnSync.textContent = `set node to ${w}×${h}`;
     this.btnUndo.disabled = !st.canUndo;
     this.btnRedo.disabled = !st.canRedo;
     this.btnDelete.disabled = ro || st.selected < 0;
@@ -307,6 +329,7 @@ export class BoxEditor {
     this.detail.update();
     this.list.update();
     this.view.render();
+    this.app?.graph?.setDirtyCanvas?.(true, false);   // the zoomed-out overview draws the boxes too
   }
 
   // ---- actions ----------------------------------------------------------------------------
@@ -322,31 +345,24 @@ export class BoxEditor {
     this._growNode();
   }
 
-  syncSize() {
-    const { w, h } = this.size;
-    for (const [name, v] of [["width", w], ["height", h]]) {
-      const wd = widgetOf(this.node, name);
-      if (!wd) continue;
-      wd.value = v;
-      try { wd.callback?.(v); } catch { /* foreign callback */ }
-    }
-    this.refresh();
-    notifyGraphChanged(this.app);
-  }
-
   openIO() {
+    const encode = findEncodes(this.node)[0] ?? null;
     return openIoDialog({
       title: this.node.title || "DEIG Instance Layout",
       getItems: () => this.state.items,
-      onImport: (items, { append }) => {
+      promptTarget: encode ? `${encode.title || "DEIG Encode"} #${encode.id}` : null,
+      onImport: (items, { append, caption, setPrompt }) => {
         if (this.state.error) this.state.reset();
-        this.state.replaceAll(items, { append });
+        // The caption goes into the DEIG Encode's prompt in the same undo step as the boxes.
+        const effect = setPrompt && encode && caption ? encodePromptEffect(encode, caption, this.app) : null;
+        this.state.replaceAll(items, { append, effect });
       },
     });
   }
 
   destroy() {
     clearTimeout(this._notifyTimer);
+    this._unwatch.forEach((stop) => stop());
     this._resizeObserver?.disconnect();
   }
 }

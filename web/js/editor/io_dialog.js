@@ -2,14 +2,15 @@
 // or a DEIG-Bench file/entry with an entry picker); copy or download the current layout.
 // The <dialog> lives in document.body only while open.
 
-import { benchEntry, parseImportText, serializeLayout } from "./layout_json.js";
 import { el } from "./dom.js";
+import { benchEntry, parseImportText, serializeLayout } from "./layout_json.js";
 
 /**
- * Open the dialog. `onImport(items, {append, caption})` applies an import; `getItems()` gives the
- * layout to export. Returns the <dialog> (tests and callers may close it).
+ * Open the dialog. `onImport(items, {append, caption, setPrompt})` applies an import; `getItems()`
+ * gives the layout to export; `promptTarget` names the DEIG Encode whose prompt a DEIG-Bench entry's
+ * caption can go into (null: none connected). Returns the <dialog> (tests and callers may close it).
  */
-export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
+export function openIoDialog({ getItems, onImport, title = "DEIG layout", promptTarget = null }) {
   const dlg = el("dialog", "deig-be-dialog");
   dlg.setAttribute("aria-label", `${title}: import and export`);
   const head = el("div", "deig-be-dialog-head");
@@ -46,6 +47,10 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
     }
   });
   benchRow.append(benchLabel, benchInfo, copyCaption);
+  // ... or straight into the prompt of the DEIG Encode this layout feeds, undone with the boxes.
+  const promptLabel = el("label", "deig-be-toggle deig-be-set-prompt", { hidden: true });
+  const setPrompt = el("input", "", { type: "checkbox", checked: !!promptTarget });
+  promptLabel.append(setPrompt, ` put the caption into ${promptTarget}'s prompt (one undo step with the boxes)`);
   const modeRow = el("div", "deig-be-mode");
   const replace = el("input", "", { type: "radio", name: `deig-mode-${Date.now()}`, checked: true, value: "replace" });
   const append = el("input", "", { type: "radio", name: replace.name, value: "append" });
@@ -55,7 +60,7 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
   const importBtn = el("button", "deig-be-btn deig-be-primary", { type: "button", textContent: "Import" });
   const msg = el("div", "deig-be-io-msg");
   msg.setAttribute("role", "status");
-  imp.append(hint, input, file, benchRow, modeRow, importBtn, msg);
+  imp.append(hint, input, file, benchRow, promptLabel, modeRow, importBtn, msg);
 
   // ---- export ----
   const exp = el("section", "deig-be-dialog-sec");
@@ -77,7 +82,7 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
   };
   const reparse = () => {
     parsed = null;
-    benchRow.hidden = true;
+    benchRow.hidden = promptLabel.hidden = true;
     const text = input.value.trim();
     if (!text) { show("", false); return; }
     try {
@@ -88,6 +93,7 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
     }
     if (parsed.kind === "bench") {
       benchRow.hidden = false;
+      promptLabel.hidden = !promptTarget;
       benchIndex.max = String(parsed.entries.length - 1);
       updateBench();
     } else {
@@ -132,7 +138,7 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout" }) {
       show(e.message, true);
       return;
     }
-    onImport(items, { append: append.checked, caption: entryCaption });
+    onImport(items, { append: append.checked, caption: entryCaption, setPrompt: !!promptTarget && setPrompt.checked });
     finish();
   });
 

@@ -1,129 +1,38 @@
-// The instance list (one row per box: number, description, up/down/delete) and the panel for the
-// selected box (description textarea and numeric coordinates in image pixels).
+// The instance list: one row per box (number, description, T5 token count, up/down/delete). It
+// shows up to LIST_ROWS rows and scrolls beyond that, with its own scroll track beside the rows (the
+// platform's scrollbar may be an invisible overlay) and a "n more below" hint.
 
 import { instanceColor, instanceInk } from "./colors.js";
-import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
-import { el } from "./dom.js";
+import { el, setField } from "./dom.js";
+import { pyStrip } from "./layout_json.js";
 
-/** Write to an input only when it is not being typed in (keeps the caret and IME state). */
-function setField(input, value) {
-  if (document.activeElement !== input && input.value !== value) input.value = value;
-}
-
-function fmtPx(v) {
-  const r = Math.round(v * 100) / 100;
-  return String(r);
-}
-
-export class DetailPanel {
-  /** @param {import("./state.js").LayoutState} state */
-  constructor(state, host) {
-    this.state = state;
-    this.host = host;   // {imageSize(), snap(), readOnly()}
-    this.root = el("div", "deig-be-detail");
-    const head = el("div", "deig-be-detail-head");
-    this.badge = el("span", "deig-be-badge");
-    this.title = el("span", "deig-be-detail-title");
-    head.append(this.badge, this.title);
-    this.text = el("textarea", "deig-be-text", { rows: 2, placeholder: "describe this instance (colour, material, details)" });
-    this.text.setAttribute("aria-label", "Description of the selected box");
-    this.text.addEventListener("input", () => {
-      const i = this.state.selected;
-      if (i >= 0) this.state.setText(i, this.text.value);
-    });
-    const coords = el("div", "deig-be-coords");
-    this.coordInputs = ["x1", "y1", "x2", "y2"].map((name, j) => {
-      const label = el("label", "deig-be-coord");
-      const input = el("input", "deig-be-num", { type: "number", step: "1", min: "0" });
-      input.dataset.coord = name;
-      input.setAttribute("aria-label", `${name} in image pixels`);
-      input.addEventListener("change", () => this._applyCoord(j, input));
-      input.addEventListener("keydown", (e) => { if (e.key === "Enter") this._applyCoord(j, input); });
-      label.append(el("span", "", { textContent: name }), input);
-      return input;
-    });
-    this.unit = el("span", "deig-be-unit");
-    coords.append(...this.coordInputs.map((i) => i.parentElement), this.unit);
-    this.root.append(head, this.text, coords);
-  }
-
-  _applyCoord(j, input) {
-    const i = this.state.selected;
-    const it = this.state.items[i];
-    const v = Number(input.value);
-    if (!it || input.value.trim() === "" || !Number.isFinite(v)) { this.update(true); return; }
-    const { w, h } = this.host.imageSize();
-    const size = j % 2 ? h : w;
-    const box = it.box.slice();
-    box[j] = Math.min(Math.max(v, 0), size) / size;
-    // Keep a positive size: a coordinate typed past its partner pushes the partner along.
-    const min = Math.max(1 / size, 2 * MIN_BOX_SIDE);
-    if (j < 2 && box[j] >= box[j + 2]) {
-      box[j + 2] = Math.min(1, box[j] + min);
-      box[j] = Math.min(box[j], box[j + 2] - min);
-    }
-    if (j >= 2 && box[j] <= box[j - 2]) {
-      box[j - 2] = Math.max(0, box[j] - min);
-      box[j] = Math.max(box[j], box[j - 2] + min);
-    }
-    this.state.setBox(i, box);
-    this.update(true);
-  }
-
-  focusText() {
-    if (this.text.disabled) return;
-    this.text.focus({ preventScroll: true });
-    this.text.select();
-  }
-
-  update(force = false) {
-    const i = this.state.selected;
-    const it = this.state.items[i];
-    // The panel keeps its place when nothing is selected, so the canvas above does not jump.
-    this.root.classList.toggle("deig-be-detail-empty", !it);
-    if (!it) {
-      this.badge.textContent = "–";
-      this.badge.style.background = "transparent";
-      this.badge.style.color = "inherit";
-      this.title.textContent = this.state.items.length ? "no box selected: click one to edit it"
-        : "no boxes yet: drag on the canvas to draw one";
-      this.title.classList.remove("deig-be-warn");
-      this.text.value = "";
-      this.text.disabled = true;
-      this.coordInputs.forEach((input) => { input.value = ""; input.disabled = true; });
-      return;
-    }
-    this.text.disabled = false;
-    this.coordInputs.forEach((input) => { input.disabled = false; });
-    const ro = this.host.readOnly();
-    this.badge.textContent = String(i + 1);
-    this.badge.style.background = instanceColor(i);
-    this.badge.style.color = instanceInk(i);
-    this.title.textContent = pyStrip(it.text) ? `instance ${i + 1}` : `instance ${i + 1}: needs a description`;
-    this.title.classList.toggle("deig-be-warn", !pyStrip(it.text));
-    setField(this.text, it.text);
-    this.text.readOnly = ro;
-    const { w, h } = this.host.imageSize();
-    const step = this.host.snap() ? "8" : "1";
-    this.coordInputs.forEach((input, j) => {
-      const px = fmtPx(it.box[j] * (j % 2 ? h : w));
-      if (force && document.activeElement === input) input.value = px;
-      else setField(input, px);
-      input.step = step;
-      input.max = String(j % 2 ? h : w);
-      input.readOnly = ro;
-    });
-    this.unit.textContent = `px of ${w}×${h}`;
-  }
-}
+export const LIST_ROWS = 8;
 
 export class ListView {
   /** @param {import("./state.js").LayoutState} state */
   constructor(state, host) {
     this.state = state;
-    this.host = host;
-    this.root = el("ol", "deig-be-list");
-    this.root.setAttribute("aria-label", "Instances");
+    this.host = host;   // {readOnly(), tokens(i)}
+    this.root = el("div", "deig-be-listbox");
+    this.list = el("ol", "deig-be-list");
+    this.list.setAttribute("aria-label", "Instances");
+    this.list.style.setProperty("--deig-rows", String(LIST_ROWS));
+    this.list.dataset.captureWheel = "true";
+    this.more = el("div", "deig-be-more", { hidden: true });
+    this.track = el("div", "deig-be-track", { hidden: true, title: "More rows: scroll the list (click here to page)" });
+    this.thumb = el("div", "deig-be-thumb");
+    this.track.append(this.thumb);
+    this.track.addEventListener("pointerdown", (e) => {
+      const t = this.thumb.getBoundingClientRect();
+      const page = this.list.clientHeight * 0.9;
+      if (e.clientY < t.top) this.list.scrollTop -= page;
+      else if (e.clientY > t.bottom) this.list.scrollTop += page;
+      e.preventDefault();
+    });
+    this.list.addEventListener("scroll", () => this._updateMore());
+    const rows = el("div", "deig-be-rows");
+    rows.append(this.list, this.track);
+    this.root.append(rows, this.more);
     this.rows = [];
   }
 
@@ -131,11 +40,12 @@ export class ListView {
     const row = el("li", "deig-be-row");
     const badge = el("button", "deig-be-badge", { type: "button", title: "Select this box" });
     const text = el("input", "deig-be-row-text", { type: "text", placeholder: "description" });
+    const tok = el("span", "deig-be-tok");
     const up = el("button", "deig-be-icon", { type: "button", textContent: "▲", title: "Move up (lower number)" });
     const down = el("button", "deig-be-icon", { type: "button", textContent: "▼", title: "Move down (higher number)" });
     const del = el("button", "deig-be-icon deig-be-danger", { type: "button", textContent: "✕", title: "Delete this box" });
-    row.append(badge, text, up, down, del);
-    const r = { row, badge, text, up, down, del, index: -1 };
+    row.append(badge, text, tok, up, down, del);
+    const r = { row, badge, text, tok, up, down, del, index: -1 };
     badge.addEventListener("click", () => this.state.select(r.index));
     text.addEventListener("focus", () => this.state.select(r.index));
     text.addEventListener("input", () => this.state.setText(r.index, text.value));
@@ -148,12 +58,32 @@ export class ListView {
     return r;
   }
 
+  /** "n more below/above": the rows the list scrolls to, said in words next to the scrollbar. */
+  _updateMore() {
+    const l = this.list;
+    const rowH = this.rows[0]?.row.offsetHeight || 1;
+    const below = Math.round(Math.max(0, l.scrollHeight - l.clientHeight - l.scrollTop) / rowH);
+    const above = Math.round(l.scrollTop / rowH);
+    const parts = [];
+    if (above > 0) parts.push(`${above} above`);
+    if (below > 0) parts.push(`${below} more below`);
+    this.more.textContent = parts.length ? `${parts.join(", ")}: scroll the list` : "";
+    this.more.hidden = !parts.length;
+    const scrolls = l.scrollHeight > l.clientHeight + 1;
+    this.track.hidden = !scrolls;
+    if (scrolls) {
+      const h = l.clientHeight, frac = h / l.scrollHeight;
+      this.thumb.style.height = `${Math.max(12, h * frac)}px`;
+      this.thumb.style.top = `${(l.scrollTop / l.scrollHeight) * h}px`;
+    }
+  }
+
   update() {
     const items = this.state.items;
     while (this.rows.length < items.length) {
       const r = this._makeRow();
       this.rows.push(r);
-      this.root.append(r.row);
+      this.list.append(r.row);
     }
     while (this.rows.length > items.length) this.rows.pop().row.remove();
     const ro = this.host.readOnly();
@@ -167,12 +97,26 @@ export class ListView {
       r.badge.style.color = instanceInk(i);
       r.badge.setAttribute("aria-label", `Select instance ${i + 1}`);
       r.text.setAttribute("aria-label", `Description of instance ${i + 1}`);
+      r.text.title = it.text;
       setField(r.text, it.text);
       r.text.readOnly = ro;
+      const tok = this.host.tokens(i);
+      r.tok.textContent = tok ? String(tok.count) : "";
+      r.tok.title = tok ? `${tok.count} of the ${tok.max} T5 tokens DEIG reads${tok.count > tok.max ? ": the rest is cut" : ""}` : "";
+      r.tok.classList.toggle("deig-be-over", !!tok && tok.count > tok.max);
       r.up.disabled = ro || i === 0;
       r.down.disabled = ro || i === items.length - 1;
       r.del.disabled = ro;
     });
     this.root.hidden = items.length === 0;
+    const sel = this.rows[this.state.selected]?.row;
+    if (sel && this._lastSelected !== this.state.selected) {
+      // Only the list scrolls (scrollIntoView would also move the graph's containers).
+      const l = this.list, top = sel.offsetTop;   // the list is position: relative
+      if (top < l.scrollTop) l.scrollTop = top;
+      else if (top + sel.offsetHeight > l.scrollTop + l.clientHeight) l.scrollTop = top + sel.offsetHeight - l.clientHeight;
+    }
+    this._lastSelected = this.state.selected;
+    this._updateMore();
   }
 }

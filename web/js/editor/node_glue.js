@@ -1,5 +1,6 @@
-// Graph helpers for the box editor: where the canvas aspect and background image come from,
-// whether the layout input is driven by a link, and telling the frontend that the graph changed.
+// Graph helpers for the box editor: links, neighbours, a node's image, whether the layout input is
+// driven by a link, and telling the frontend that the graph changed. (What the editor takes its size
+// and background from is decided in sources.js.)
 // Everything here is defensive: a graph shape it does not understand gives "no answer", never
 // an exception.
 
@@ -10,13 +11,13 @@ export function widgetOf(node, name) {
   return node?.widgets?.find((w) => w.name === name);
 }
 
-function intValue(v) {
+export function intValue(v) {
   const n = Number(v);
   return Number.isFinite(n) && n > 0 ? Math.round(n) : null;
 }
 
 /** The node feeding input `name` of `node`, with the output slot name, or null. */
-function originOf(node, name) {
+export function originOf(node, name) {
   try {
     const slot = node.inputs?.findIndex((i) => i.name === name) ?? -1;
     if (slot < 0 || node.inputs[slot].link == null) return null;
@@ -33,7 +34,7 @@ export function isInputLinked(node, name) {
   return node.inputs?.some((i) => (i.widget?.name === name || i.name === name) && i.link != null) ?? false;
 }
 
-function label(node) {
+export function label(node) {
   const title = node.title || node.type || "node";
   return `${title} #${node.id}`;
 }
@@ -62,18 +63,18 @@ export function nodeImageUrl(node, app, api) {
   return null;
 }
 
-function isImageLoader(node) {
+export function isImageLoader(node) {
   return /LoadImage/i.test(node.comfyClass || node.type || "") && !!widgetOf(node, "image");
 }
 
 /** A node that fixes a canvas size through width/height widgets (EmptyLatentImage and kin). */
-function latentSize(node) {
+export function latentSize(node) {
   const w = intValue(widgetOf(node, "width")?.value), h = intValue(widgetOf(node, "height")?.value);
   return w && h ? { w, h } : null;
 }
 
 /** Nodes downstream of `start` (breadth first, nearest first), not including it. */
-function downstream(start) {
+export function downstream(start) {
   const seen = new Set([start.id]);
   const out = [];
   let frontier = [start];
@@ -94,7 +95,7 @@ function downstream(start) {
 }
 
 /** Direct upstream neighbours of `node` (one hop), excluding `exclude`. */
-function upstreamNeighbours(node, exclude) {
+export function upstreamNeighbours(node, exclude) {
   const out = [];
   (node.inputs ?? []).forEach((inp) => {
     if (inp.link == null) return;
@@ -102,76 +103,6 @@ function upstreamNeighbours(node, exclude) {
     if (o && o.node.id !== exclude.id) out.push(o.node);
   });
   return out;
-}
-
-/**
- * Where the editor's aspect ratio comes from, best first:
- * 1. the node's own width/height when both are linked to something with a readable value;
- * 2. a LoadImage feeding the masks input (its image size);
- * 3. an EmptyLatentImage-like or LoadImage node feeding a node this layout flows into;
- * 4. the node's own width/height widgets.
- * `imageSize(url)` returns {w, h} of a loaded image or null (still loading).
- */
-export function findSizeSource(node, app, api, imageSize) {
-  const own = {
-    w: intValue(widgetOf(node, "width")?.value) ?? 512,
-    h: intValue(widgetOf(node, "height")?.value) ?? 512,
-  };
-  try {
-    const ow = originOf(node, "width"), oh = originOf(node, "height");
-    if (ow && oh) {
-      const w = intValue((widgetOf(ow.node, "value") ?? widgetOf(ow.node, ow.output))?.value);
-      const h = intValue((widgetOf(oh.node, "value") ?? widgetOf(oh.node, oh.output))?.value);
-      if (w && h) return { w, h, kind: "link", label: "linked width/height", own };
-    }
-    const m = originOf(node, "masks");
-    if (m && isImageLoader(m.node)) {
-      const s = imageSize(nodeImageUrl(m.node, app, api));
-      if (s) return { ...s, kind: "image", label: label(m.node), own };
-    }
-    for (const d of downstream(node)) {
-      for (const u of upstreamNeighbours(d, node)) {
-        const ls = latentSize(u);
-        if (ls && u.outputs?.some((o) => o.type === "LATENT")) return { ...ls, kind: "latent", label: label(u), own };
-        if (isImageLoader(u)) {
-          const s = imageSize(nodeImageUrl(u, app, api));
-          if (s) return { ...s, kind: "image", label: label(u), own };
-        }
-      }
-    }
-  } catch { /* fall back to the widgets */ }
-  return { ...own, kind: "widgets", label: "node width/height", own };
-}
-
-/**
- * Background image candidates, best first: a LoadImage feeding the masks input or a node this
- * layout flows into; then the last image shown by this node or by an output node downstream.
- */
-export function findBackground(node, app, api) {
-  try {
-    const m = originOf(node, "masks");
-    if (m && isImageLoader(m.node)) {
-      const url = nodeImageUrl(m.node, app, api);
-      if (url) return { url, label: label(m.node) };
-    }
-    const down = downstream(node);
-    for (const d of down) {
-      for (const u of upstreamNeighbours(d, node)) {
-        if (isImageLoader(u)) {
-          const url = nodeImageUrl(u, app, api);
-          if (url) return { url, label: label(u) };
-        }
-      }
-    }
-    const ownUrl = nodeImageUrl(node, app, api);
-    if (ownUrl) return { url: ownUrl, label: "last output" };
-    for (const d of down) {
-      if (isImageLoader(d)) continue;
-      const url = nodeImageUrl(d, app, api);
-      if (url) return { url, label: `last output of ${label(d)}` };
-    }
-  } catch { /* no background */ }
-  return null;
 }
 
 /** Ask the frontend to record the current graph state (workflow modified flag, graph undo). */

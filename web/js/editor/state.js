@@ -93,8 +93,10 @@ export class LayoutState extends EventTarget {
     this._rawCanonical = s.rawCanonical;
   }
 
-  _pushUndo(snap = this._snapshot()) {
-    this._undo.push(snap);
+  /** Push an undo entry: the state to go back to and an optional effect outside the layout
+   * ({apply(), revert()}: e.g. the prompt of the DEIG Encode an import also set). */
+  _pushUndo(snap = this._snapshot(), effect = null) {
+    this._undo.push({ snap, effect });
     if (this._undo.length > UNDO_LIMIT) this._undo.shift();
     this._redo = [];
     this._coalesceKey = null;
@@ -113,8 +115,10 @@ export class LayoutState extends EventTarget {
   undo() {
     if (!this._undo.length) return false;
     this._gesture = null;
-    this._redo.push(this._snapshot());
-    this._restore(this._undo.pop());
+    const entry = this._undo.pop();
+    this._redo.push({ snap: this._snapshot(), effect: entry.effect });
+    this._restore(entry.snap);
+    entry.effect?.revert();
     this._coalesceKey = null;
     this._emit(true);
     return true;
@@ -123,8 +127,10 @@ export class LayoutState extends EventTarget {
   redo() {
     if (!this._redo.length) return false;
     this._gesture = null;
-    this._undo.push(this._snapshot());
-    this._restore(this._redo.pop());
+    const entry = this._redo.pop();
+    this._undo.push({ snap: this._snapshot(), effect: entry.effect });
+    this._restore(entry.snap);
+    entry.effect?.apply();
     this._coalesceKey = null;
     this._emit(true);
     return true;
@@ -132,19 +138,22 @@ export class LayoutState extends EventTarget {
 
   /**
    * Run `fn` as one undoable edit. Edits with the same `coalesce` key in quick succession
-   * (typing, arrow-key nudges) share one undo step.
+   * (typing, arrow-key nudges) share one undo step. An `effect` ({apply(), revert()}) outside the
+   * layout is applied now and undone/redone with this step.
    */
-  edit(fn, { coalesce = null } = {}) {
+  edit(fn, { coalesce = null, effect = null } = {}) {
     if (this.error) return false;
     const before = this._snapshot();
     const layoutBefore = serializeLayout(this.items);
     fn(this.items);
     const layoutChanged = serializeLayout(this.items) !== layoutBefore;
-    if (!layoutChanged && before === this._snapshot()) return false;
+    if (!layoutChanged && before === this._snapshot() && !effect) return false;
+    effect?.apply();
+    if (effect) coalesce = null;
     if (!this._gesture) {
       const now = Date.now();
       const joined = coalesce && coalesce === this._coalesceKey && now - this._coalesceAt < COALESCE_MS;
-      if (!joined) this._pushUndo(before);
+      if (!joined) this._pushUndo(before, effect);
       this._coalesceKey = coalesce;
       this._coalesceAt = now;
     }
@@ -224,14 +233,14 @@ export class LayoutState extends EventTarget {
     return this.edit((items) => { items[index].box = box.slice(); }, { coalesce });
   }
 
-  /** Replace everything (import); undoable. */
-  replaceAll(items, { append = false } = {}) {
+  /** Replace everything (import); undoable, together with `effect` when given. */
+  replaceAll(items, { append = false, effect = null } = {}) {
     const incoming = cloneItems(items);
     return this.edit((cur) => {
       if (!append) cur.splice(0, cur.length);
       cur.push(...incoming);
       this.selected = cur.length ? cur.length - incoming.length : -1;
-    });
+    }, { effect });
   }
 
   _emit(layoutChanged, fromLoad = false) {

@@ -1,0 +1,46 @@
+"""The pack's server routes the box editor asks: token counts with the tokenizer the T5 loader would use,
+and the model files a graph's loaders name that are missing (with their folders). Real folder_paths,
+real tokenizer files; the routes over HTTP are exercised by the browser tests against a real server."""
+import os
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+folder_paths = pytest.importorskip("folder_paths")
+
+from comfyui_deig.deig_core.text_encoder import load_t5_encoder, load_tokenizer  # noqa: E402
+from comfyui_deig.nodes import routes  # noqa: E402
+from comfyui_deig.nodes.nodes_loaders import HOST_TOKENIZER  # noqa: E402
+from devkit.synthetic_models import t5_encoder_dir  # noqa: E402
+
+
+def test_token_counts_use_the_loaders_tokenizer(model_dirs):
+    t5 = t5_encoder_dir()
+    os.symlink(t5, model_dirs / "text_encoders" / "my-t5")
+    texts = ["a red car", "a very long description of a bicycle " * 40]
+    got = routes.token_counts(texts, "my-t5")
+    enc = load_t5_encoder(str(t5))
+    assert got["counts"] == [enc.token_count(t) for t in texts] and got["max_length"] == 128
+    assert got["counts"][1] > 128 and got["tokenizer"] == "my-t5"
+    # no such loader choice (or a single-file encoder): the T5 tokenizer the host ships, as the loader does
+    host = load_tokenizer(HOST_TOKENIZER)
+    fallback = routes.token_counts(texts, "missing-t5")
+    assert fallback["counts"] == [len(host(t).input_ids) for t in texts] and fallback["tokenizer"] == "t5_tokenizer"
+
+
+def test_missing_models_lists_each_file_with_its_folder(model_dirs):
+    (model_dirs / "checkpoints" / "present.safetensors").write_bytes(b"x")
+    os.makedirs(model_dirs / "text_encoders" / "flan-t5-xl")
+    asked = [
+        {"node": 1, "title": "Load Checkpoint", "input": "ckpt_name", "value": "present.safetensors"},
+        {"node": 2, "title": "Load Checkpoint", "input": "ckpt_name", "value": "v1-5.safetensors"},
+        {"node": 3, "title": "DEIG Model Loader", "input": "deig_name", "value": "deig.safetensors"},
+        {"node": 4, "title": "DEIG T5 Encoder Loader", "input": "t5_name", "value": "flan-t5-xl"},
+        {"node": 5, "title": "DEIG T5 Encoder Loader", "input": "t5_name", "value": ""},
+        {"node": 6, "title": "Some node", "input": "seed", "value": "42"},
+    ]
+    missing = routes.missing_models(asked)
+    assert [(m["node"], m["folder"]) for m in missing] == [(2, "checkpoints"), (3, "deig"), (5, "text_encoders")]
+    assert missing[0]["paths"] == [str(model_dirs / "checkpoints")]
+    assert missing[1]["paths"] == [str(model_dirs / "deig")] and missing[2]["value"] == ""
