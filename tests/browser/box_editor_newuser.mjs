@@ -155,6 +155,13 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
 
   // ---- item 5 (and 11): the example workflows, opened fitted, without overlapping nodes ----
   out.workflows = {};
+  // The first workflow the 1.32.9 frontend loads in the Vue renderer goes through its legacy-layout
+  // rescale (ensureCorrectLayoutScale), which leaves node positions and DOM nodes out of step for
+  // that one load (a frontend quirk, seen with any workflow); measure from the second load on.
+  await L.loadTemplate(page, 'deig_six_donuts');
+  await waitViewStable(page);
+  out.firstLoadView = await graphRects(page);
+  await shot(page, artifactsDir, `item5_first_load_${mode}.png`);
   for (const name of ['deig_three_people', 'deig_six_donuts', 'deig_community_checkpoint_lora']) {
     await L.loadTemplate(page, name);
     await waitViewStable(page);

@@ -126,4 +126,4 @@ def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir,
 
     for n in (1, 2, 3, 4, 6, 7, 8, 11):
         assert list(artifacts_dir.glob(f"item{n}_*_{mode}.png")), n
-    assert len(list(artifacts_dir.glob(f"item5_*_{mode}.png"))) == 3
+    assert len(list(artifacts_dir.glob(f"item5_deig_*_{mode}.png"))) == 3
