@@ -140,11 +140,8 @@ class ComfyClient:
             data = event.get("data") or {}
             if data.get("prompt_id") != prompt_id:
                 continue
-            kind = event.get("type")
-            if kind in ("execution_success", "execution_error", "execution_interrupted"):
-                return
-            if kind == "executing" and data.get("node") is None:
-                return
+            if event.get("type") == "executing" and data.get("node") is None:
+                return  # sent after the result is in /history (success, error or interrupt alike)
 
     async def interrupt(self) -> None:
         try:

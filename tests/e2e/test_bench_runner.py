@@ -1,0 +1,109 @@
+"""deig_eval's runner and the layout-file nodes through real ComfyUI servers (synthetic models, 64x64,
+one step): a dozen MIG-Bench entries over two servers, one of them killed mid-run; the list-output
+graph for several entries in one queued prompt."""
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from deig_eval.manifest import FAILED, read_jsonl
+from deig_eval.runner import RunConfig, run_bench
+from deig_eval.workflow import set_inputs, to_api
+from tests.support.example_models import install_example_models
+from tests.support.host import REPO_ROOT
+from tests.support.server import ComfyServer
+
+WORDS = ["red car", "blue cup", "green apple", "white dog", "black cat", "yellow kite", "brown bear"]
+
+
+def mig_bench(n: int) -> dict:
+    """``n`` MIG-Bench records (the official file's shape: id -> caption, segment, image_id), 2..4 boxes."""
+    out = {}
+    for i in range(n):
+        k = 2 + i % 3
+        labels = [f"a {WORDS[(i + j) % len(WORDS)]}" for j in range(k)]
+        segs = [{"bbox": [j / k, 0.1 + 0.02 * i, (j + 1) / k, 0.9], "label": lab} for j, lab in enumerate(labels)]
+        out[str(100 + i)] = {"caption": "a photo of " + " and ".join(labels), "segment": segs, "image_id": str(i)}
+    return out
+
+
+@pytest.fixture(scope="module")
+def api_prompt(comfy_server, models_dir):
+    install_example_models(models_dir)
+    workflow = json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text())
+    prompt = to_api(workflow, comfy_server.object_info())
+    set_inputs(prompt, "EmptyLatentImage", width=64, height=64)
+    set_inputs(prompt, "KSampler", steps=1, cfg=1.0)  # cfg 1: no unconditional pass
+    return prompt
+
+
+def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_server, models_dir, api_prompt,
+                                                                      tmp_path, tmp_path_factory):
+    bench = tmp_path / "mig_bench.json"
+    bench.write_text(json.dumps(mig_bench(12)))
+    workflow = tmp_path / "workflow_api.json"
+    workflow.write_text(json.dumps(api_prompt))
+    doomed = ComfyServer(tmp_path_factory.mktemp("comfy-doomed"), models_dir=models_dir).start()
+    queued = []
+
+    def on_event(kind, server, job, *rest):  # kill the second server as its third prompt is queued
+        if kind == "queued":
+            queued.append((server, job.entry.entry_id))
+            if server == doomed.base_url and sum(s == server for s, _ in queued) == 3:
+                doomed.kill()
+
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, doomed.base_url],
+                    out_dir=tmp_path / "run", seeds=[7], timeout=300)
+    try:
+        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+    finally:
+        doomed.stop()
+    records = read_jsonl(cfg.out_dir / "manifest.jsonl")
+    assert summary.failed == [] and not (cfg.out_dir / FAILED).exists()
+    assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(12)) and summary.made == 12
+    assert list(summary.servers_lost) == [doomed.base_url]
+    lost_job = [e for s, e in queued if s == doomed.base_url][2]
+    by_server = {r["entry_id"]: r["server"] for r in records}
+    assert by_server[lost_job] == comfy_server.base_url  # the job in flight on the dead server was handed over
+    assert sum(s == doomed.base_url for s in by_server.values()) == 2
+    for r in records:
+        data = (cfg.out_dir / r["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == r["sha256"] and data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert r["seed"] == 7 and r["prompt_id"] and r["layout"] and r["caption"].startswith("a photo of")
+
+    history_before = len(comfy_server.request("/history"))
+    manifest_before = (cfg.out_dir / "manifest.jsonl").read_bytes()
+    again = asyncio.run(run_bench(cfg))
+    assert (again.made, again.skipped, again.failed) == (0, 12, [])
+    assert (cfg.out_dir / "manifest.jsonl").read_bytes() == manifest_before
+    assert len(comfy_server.request("/history")) == history_before
+
+
+async def _upload(base_url: str, path: Path) -> str:
+    form = aiohttp.FormData()
+    form.add_field("image", path.read_bytes(), filename=path.name, content_type="application/json")
+    form.add_field("overwrite", "true")
+    async with aiohttp.ClientSession() as s, s.post(base_url + "/upload/image", data=form) as r:
+        assert r.status == 200, await r.text()
+        return (await r.json())["name"]
+
+
+def test_list_output_graph_runs_each_entry_in_one_prompt(comfy_server, api_prompt, tmp_path):
+    bench = tmp_path / "three_layouts.jsonl"
+    records = list(mig_bench(5).items())[1:4]
+    bench.write_text("\n".join(json.dumps({"id": k, **v}) for k, v in records))
+    name = asyncio.run(_upload(comfy_server.base_url, bench))
+    assert name in comfy_server.object_info("DEIG_LayoutsFromFile")["DEIG_LayoutsFromFile"]["input"]["required"][
+        "file"][1]["options"]
+    prompt = json.loads(json.dumps(api_prompt))
+    prompt["4"] = {"class_type": "DEIG_LayoutsFromFile",
+                   "inputs": {"file": name, "start": 0, "count": 0, "width": 64, "height": 64}}
+    prompt["6"]["inputs"]["prompt"] = ["4", 1]
+    prompt["30"] = {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["4", 0]}}
+    entry = comfy_server.run(prompt, timeout=900)
+    assert len(entry["outputs"]["11"]["images"]) == 3
+    texts = [json.loads(t) for t in entry["outputs"]["30"]["text"]]
+    assert [[i["text"] for i in t] for t in texts] == [[s["label"] for s in v["segment"]] for _, v in records]
