@@ -12,23 +12,10 @@ import pytest
 from deig_eval.manifest import FAILED, read_jsonl
 from deig_eval.runner import RunConfig, run_bench
 from deig_eval.workflow import set_inputs, to_api
+from tests.support.bench_layouts import mig_bench
 from tests.support.example_models import install_example_models
 from tests.support.host import REPO_ROOT
 from tests.support.server import ComfyServer
-
-WORDS = ["red car", "blue cup", "green apple", "white dog", "black cat", "yellow kite", "brown bear"]
-
-
-def mig_bench(n: int) -> dict:
-    """``n`` MIG-Bench records (the official file's shape: id -> caption, segment, image_id), 2..4 boxes."""
-    out = {}
-    for i in range(n):
-        k = 2 + i % 3
-        labels = [f"a {WORDS[(i + j) % len(WORDS)]}" for j in range(k)]
-        segs = [{"bbox": [j / k, 0.1 + 0.02 * i, (j + 1) / k, 0.9], "label": lab} for j, lab in enumerate(labels)]
-        out[str(100 + i)] = {"caption": "a photo of " + " and ".join(labels), "segment": segs, "image_id": str(i)}
-    return out
-
 
 @pytest.fixture(scope="module")
 def api_prompt(comfy_server, models_dir):
