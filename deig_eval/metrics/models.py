@@ -97,12 +97,19 @@ class ClipScorer:
 
 
 class Judge:
+    """Qwen2.5-VL through its tokenizer (with the folder's chat template) and image processor; the image
+    placeholder is expanded to the image's token count as the Qwen processor does (so no video processor,
+    and no torchvision, is needed)."""
+
+    IMAGE_TOKEN = "<|image_pad|>"
+
     def __init__(self, path, device):
-        from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+        from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
 
         path = _folder(path, "Qwen2.5-VL")
         self.device = device
-        self.processor = AutoProcessor.from_pretrained(path)
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.image_processor = AutoImageProcessor.from_pretrained(path)
         dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
         self.model = Qwen2_5_VLForConditionalGeneration.from_pretrained(path, torch_dtype=dtype).to(device).eval()
 
@@ -110,8 +117,12 @@ class Judge:
     def agrees(self, image, description: str, max_new_tokens: int = 16) -> bool:
         messages = [{"role": "user", "content": [{"type": "image"},
                                                  {"type": "text", "text": JUDGE_QUESTION.format(description)}]}]
-        text = self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        inputs = self.processor(text=[text], images=[image], return_tensors="pt", padding=True).to(self.device)
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        pixels = self.image_processor(images=[image], return_tensors="pt")
+        n_tokens = int(pixels["image_grid_thw"][0].prod()) // self.image_processor.merge_size ** 2
+        text = text.replace(self.IMAGE_TOKEN, self.IMAGE_TOKEN * n_tokens, 1)
+        inputs = {**self.tokenizer([text], return_tensors="pt"), **pixels}
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
         ids = self.model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-        answer = self.processor.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
+        answer = self.tokenizer.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
         return "yes" in answer.lower()
