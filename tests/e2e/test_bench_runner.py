@@ -15,7 +15,7 @@ from deig_eval.workflow import set_inputs, to_api
 from tests.support.bench_layouts import mig_bench
 from tests.support.example_models import install_example_models
 from tests.support.host import REPO_ROOT
-from tests.support.server import ComfyServer
+from tests.support.server import ComfyServer, PromptError
 
 @pytest.fixture(scope="module")
 def api_prompt(comfy_server, models_dir):
@@ -94,3 +94,19 @@ def test_list_output_graph_runs_each_entry_in_one_prompt(comfy_server, api_promp
     assert len(entry["outputs"]["11"]["images"]) == 3
     texts = [json.loads(t) for t in entry["outputs"]["30"]["text"]]
     assert [[i["text"] for i in t] for t in texts] == [[s["label"] for s in v["segment"]] for _, v in records]
+
+
+def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_server, tmp_path):
+    bench = mig_bench(3)
+    (comfy_server.input_dir / "mig_three.json").write_text(json.dumps(bench))
+
+    def prompt(index):
+        return {"1": {"class_type": "DEIG_LayoutFromFile",
+                      "inputs": {"file": "mig_three.json", "index": index, "width": 512, "height": 512}},
+                "2": {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["1", 0]}}}
+
+    entry = comfy_server.run(prompt(2), timeout=120)
+    assert [i["text"] for i in json.loads(entry["outputs"]["2"]["text"][0])] == [
+        s["label"] for s in bench["102"]["segment"]]
+    with pytest.raises(PromptError, match="DEIG Layout from File: input 'index'.*3 entries"):
+        comfy_server.run(prompt(3), timeout=120)
