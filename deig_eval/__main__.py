@@ -22,8 +22,7 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def _run(args) -> int:
-    from deig_core.layout import LayoutError
-
+    from ._core import LayoutError
     from .client import ServerDown
     from .runner import RunConfig, run_bench
     from .workflow import WorkflowError

@@ -18,9 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from deig_core.layout import dump_layout
-from deig_core.layout_files import LayoutEntry, read_layout_file
-
+from ._core import LayoutEntry, dump_layout, read_layout_file
 from .client import ComfyClient, PromptFailed, PromptTimeout, ServerDown, output_images
 from .manifest import Manifest, job_key
 from .progress import Progress
@@ -156,9 +154,9 @@ async def _worker(url: str, api_prompt: dict, targets: Targets, sched: Scheduler
         try:
             await client.connect()
         except ServerDown as e:
-            await sched.drop(url)
             summary.servers_lost[url] = str(e)
             progress.say(f"server {url} is not reachable, its share goes to the others: {e}")
+            await sched.drop(url)
             return
         while (job := await sched.next_job(url)) is not None:
             try:
@@ -221,7 +219,7 @@ async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=Non
     await asyncio.gather(*(_worker(url, api_prompt, targets, sched, manifest, progress, cfg, summary)
                            for url in sched.live.copy()))
     await sched.drop()  # the workers are done: whatever is still pending fails
-    summary.failed = [{"entry_id": j.entry.entry_id, "seed": j.seed, "errors": j.errors or ["no server left"]}
+    summary.failed = [{"entry_id": j.entry.entry_id, "seed": j.seed, "errors": j.errors or [f"no server left ({'; '.join(summary.servers_lost.values())})"]}
                       for j in sched.failed]
     manifest.write_failed(summary.failed)
     progress.close()

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deig_core.layout_files import LayoutEntry, read_layout_file
-
+from ._core import LayoutEntry, read_layout_file
 from .manifest import read_jsonl
 from .metrics.boxes import InstanceOutcome, located_outcome
 from .metrics.color import color_matches, split_mig_label

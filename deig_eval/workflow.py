@@ -16,8 +16,7 @@ import copy
 import json
 from dataclasses import dataclass
 
-from deig_core.layout import dump_layout
-from deig_core.layout_files import LayoutEntry
+from ._core import LayoutEntry, dump_layout
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 SKIPPED_MODES = {2, 4}  # muted, bypassed

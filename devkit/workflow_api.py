@@ -1,2 +1,2 @@
 """UI workflow -> API prompt for the scripts and tests; the one implementation is ``deig_eval.workflow``."""
-from deig_eval.workflow import set_inputs, to_api  # noqa: F401
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api  # noqa: F401

@@ -9,8 +9,7 @@ from comfy_api.latest import io
 
 from ..deig_core.layout import LayoutError
 from ..deig_core.layout_files import LayoutFile, entry_at, read_layout_file
-from .nodes_layout import Layout
-from .types import DEIGLayout
+from .types import Layout, LayoutSocket
 
 log = logging.getLogger(__name__)
 LAYOUT_FILE_SUFFIXES = (".json", ".jsonl")
@@ -29,11 +28,6 @@ def _file_input():
     return io.Combo.Input("file", options=layout_files_in_input(), upload=io.UploadType.model,
                           tooltip="A layout file in ComfyUI's input folder (.json / .jsonl): DEIG-Bench, "
                                   "MIG-Bench, an editor layout or JSON Lines of layouts; upload one here")
-
-
-def _size_inputs():
-    return [io.Int.Input("width", default=512, min=64, max=8192, step=8, tooltip="Image width"),
-            io.Int.Input("height", default=512, min=64, max=8192, step=8, tooltip="Image height")]
 
 
 def _read(node: str, file: str) -> LayoutFile:
@@ -69,9 +63,8 @@ class LayoutFromFile(io.ComfyNode):
             category="DEIG",
             description="One entry of a layout file (DEIG-Bench, MIG-Bench, editor JSON, JSON Lines) by index.",
             inputs=[_file_input(),
-                    io.Int.Input("index", default=0, min=0, max=1_000_000, tooltip="Which entry (0-based)"),
-                    *_size_inputs()],
-            outputs=[DEIGLayout.Output(display_name="layout"), io.String.Output(display_name="caption"),
+                    io.Int.Input("index", default=0, min=0, max=1_000_000, tooltip="Which entry (0-based)")],
+            outputs=[LayoutSocket.Output(display_name="layout"), io.String.Output(display_name="caption"),
                      io.String.Output(display_name="entry_id"), io.Int.Output(display_name="count")],
         )
 
@@ -84,13 +77,13 @@ class LayoutFromFile(io.ComfyNode):
         return _check_file(cls.NAME, file)
 
     @classmethod
-    def execute(cls, file, index, width, height) -> io.NodeOutput:
+    def execute(cls, file, index) -> io.NodeOutput:
         layout_file = _read(cls.NAME, file)
         try:
             entry = entry_at(layout_file, index)
         except LayoutError as e:
             raise ValueError(f"{cls.NAME}: input 'index': {e}") from None
-        return io.NodeOutput(Layout(entry.instances, int(width), int(height)), entry.caption, entry.entry_id,
+        return io.NodeOutput(Layout(entry.instances), entry.caption, entry.entry_id,
                              len(layout_file.entries))
 
 
@@ -108,9 +101,8 @@ class LayoutsFromFile(io.ComfyNode):
             inputs=[_file_input(),
                     io.Int.Input("start", default=0, min=0, max=1_000_000, tooltip="First entry (0-based)"),
                     io.Int.Input("count", default=0, min=0, max=1_000_000,
-                                 tooltip="How many entries from 'start' (0 = all the rest)"),
-                    *_size_inputs()],
-            outputs=[DEIGLayout.Output(display_name="layout", is_output_list=True),
+                                 tooltip="How many entries from 'start' (0 = all the rest)")],
+            outputs=[LayoutSocket.Output(display_name="layout", is_output_list=True),
                      io.String.Output(display_name="caption", is_output_list=True),
                      io.String.Output(display_name="entry_id", is_output_list=True)],
         )
@@ -124,14 +116,14 @@ class LayoutsFromFile(io.ComfyNode):
         return _check_file(cls.NAME, file)
 
     @classmethod
-    def execute(cls, file, start, count, width, height) -> io.NodeOutput:
+    def execute(cls, file, start, count) -> io.NodeOutput:
         entries = _read(cls.NAME, file).entries
         if start >= len(entries):
             raise ValueError(f"{cls.NAME}: input 'start': {start} is past the last entry "
                              f"(the file has {len(entries)} entries, 0..{len(entries) - 1})")
         chosen = entries[start: start + count if count else None]
         log.info("%s: %d entries of %s", cls.NAME, len(chosen), file)
-        return io.NodeOutput([Layout(e.instances, int(width), int(height)) for e in chosen],
+        return io.NodeOutput([Layout(e.instances) for e in chosen],
                              [e.caption for e in chosen], [e.entry_id for e in chosen])
 
 

@@ -18,12 +18,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
-from deig_eval.runner import RunConfig, run_bench  # noqa: E402
-from deig_eval.workflow import set_inputs, to_api  # noqa: E402
-from tests.support.bench_layouts import mig_bench  # noqa: E402
-from tests.support.example_models import install_example_models  # noqa: E402
-from tests.support.server import ComfyServer  # noqa: E402
-from tests.support.synthetic import populate_models_tree  # noqa: E402
+from devkit.comfy_env import import_pack  # noqa: E402
+
+import_pack()  # comfyui_deig -> this repo (its package __init__ imports the host, in CPU mode)
+from comfyui_deig.deig_eval.runner import RunConfig, run_bench  # noqa: E402
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api  # noqa: E402
+from devkit.bench_layouts import mig_bench  # noqa: E402
+from devkit.example_models import install_example_models  # noqa: E402
+from devkit.server import ComfyServer  # noqa: E402
+from devkit.synthetic_models import populate_models_tree  # noqa: E402
 
 
 def main() -> int:

@@ -9,13 +9,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from deig_eval.manifest import FAILED, read_jsonl
-from deig_eval.runner import RunConfig, run_bench
-from deig_eval.workflow import set_inputs, to_api
-from tests.support.bench_layouts import mig_bench
-from tests.support.example_models import install_example_models
-from tests.support.host import REPO_ROOT
-from tests.support.server import ComfyServer, PromptError
+from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
+from comfyui_deig.deig_eval.runner import RunConfig, run_bench
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api
+from devkit.bench_layouts import mig_bench
+from devkit.example_models import install_example_models
+from devkit.paths import REPO_ROOT
+from devkit.server import ComfyServer, PromptError
 
 @pytest.fixture(scope="module")
 def api_prompt(comfy_server, models_dir):
@@ -87,7 +87,7 @@ def test_list_output_graph_runs_each_entry_in_one_prompt(comfy_server, api_promp
         "file"][1]["options"]
     prompt = json.loads(json.dumps(api_prompt))
     prompt["4"] = {"class_type": "DEIG_LayoutsFromFile",
-                   "inputs": {"file": name, "start": 0, "count": 0, "width": 64, "height": 64}}
+                   "inputs": {"file": name, "start": 0, "count": 0}}
     prompt["6"]["inputs"]["prompt"] = ["4", 1]
     prompt["30"] = {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["4", 0]}}
     entry = comfy_server.run(prompt, timeout=900)
@@ -102,7 +102,7 @@ def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_serv
 
     def prompt(index):
         return {"1": {"class_type": "DEIG_LayoutFromFile",
-                      "inputs": {"file": "mig_three.json", "index": index, "width": 512, "height": 512}},
+                      "inputs": {"file": "mig_three.json", "index": index}},
                 "2": {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["1", 0]}}}
 
     entry = comfy_server.run(prompt(2), timeout=120)

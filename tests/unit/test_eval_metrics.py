@@ -3,10 +3,10 @@ MIG-Bench per-level rates and mIoU, DEIG-Bench MAA groups, the table."""
 import numpy as np
 import pytest
 
-from deig_eval.metrics.boxes import InstanceOutcome, iou, located_outcome, nms
-from deig_eval.metrics.color import color_matches, rgb_to_hsv8, split_mig_label
-from deig_eval.metrics.tally import DeigTally, MigTally, deig_group
-from deig_eval.table import render_table
+from comfyui_deig.deig_eval.metrics.boxes import InstanceOutcome, iou, located_outcome, nms
+from comfyui_deig.deig_eval.metrics.color import color_matches, rgb_to_hsv8, split_mig_label
+from comfyui_deig.deig_eval.metrics.tally import DeigTally, MigTally, deig_group
+from comfyui_deig.deig_eval.table import render_table
 
 
 def test_iou_hand_computed():

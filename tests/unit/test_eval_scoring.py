@@ -10,12 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from deig_core.layout_files import read_layout_file
-from deig_eval.__main__ import main as cli
-from deig_eval.score import EVAL_SIZE, Judges, ModelPaths, score_run
-from tests.support.bench_layouts import mig_bench
-from tests.support.host import REPO_ROOT
-from tests.support.tiny_judges import build_tiny_judges
+from comfyui_deig.deig_core.layout_files import read_layout_file
+from comfyui_deig.deig_eval.__main__ import main as cli
+from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, score_run
+from devkit.bench_layouts import mig_bench
+from devkit.paths import REPO_ROOT
+from devkit.tiny_judges import build_tiny_judges
 
 pytest.importorskip("transformers")
 from PIL import Image  # noqa: E402

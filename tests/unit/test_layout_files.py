@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from deig_core.layout import LayoutError
-from deig_core.layout_files import entry_at, parse_layout_document, read_layout_file
+from comfyui_deig.deig_core.layout import LayoutError
+from comfyui_deig.deig_core.layout_files import entry_at, parse_layout_document, read_layout_file
 
 MIG = {"0": {"caption": "a photo of a blue fork and a green carrot",
              "segment": [{"bbox": [0.7, 0.0, 1.0, 0.56], "label": "a blue fork"},
@@ -25,7 +25,7 @@ def test_mig_bench_entries_keep_ids_captions_boxes_and_labels():
 
 
 def test_deig_bench_file_reads_all_400_entries_by_image_id(tmp_path):
-    from tests.support.host import REPO_ROOT
+    from devkit.paths import REPO_ROOT
 
     path = REPO_ROOT.parent / "shared" / "bench" / "deig_bench_coco.json"
     if not path.is_file():
