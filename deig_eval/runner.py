@@ -219,7 +219,8 @@ async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=Non
     await asyncio.gather(*(_worker(url, api_prompt, targets, sched, manifest, progress, cfg, summary)
                            for url in sched.live.copy()))
     await sched.drop()  # the workers are done: whatever is still pending fails
-    summary.failed = [{"entry_id": j.entry.entry_id, "seed": j.seed, "errors": j.errors or [f"no server left ({'; '.join(summary.servers_lost.values())})"]}
+    no_server = f"no server left ({'; '.join(summary.servers_lost.values())})"
+    summary.failed = [{"entry_id": j.entry.entry_id, "seed": j.seed, "errors": j.errors or [no_server]}
                       for j in sched.failed]
     manifest.write_failed(summary.failed)
     progress.close()

@@ -9,8 +9,8 @@ from . import nodes_apply, nodes_encode, nodes_layout, nodes_layout_files, nodes
 class DEIGExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [*nodes_loaders.NODES, *nodes_layout.NODES, *nodes_layout_files.NODES, *nodes_encode.NODES, *nodes_apply.NODES,
-                *nodes_preview.NODES]
+        return [*nodes_loaders.NODES, *nodes_layout.NODES, *nodes_layout_files.NODES, *nodes_encode.NODES,
+                *nodes_apply.NODES, *nodes_preview.NODES]
 
 
 async def comfy_entrypoint() -> DEIGExtension:

@@ -21,7 +21,8 @@ def layout_files_in_input() -> list[str]:
         names = os.listdir(root)
     except OSError:
         return []
-    return sorted(n for n in names if n.lower().endswith(LAYOUT_FILE_SUFFIXES) and os.path.isfile(os.path.join(root, n)))
+    return sorted(n for n in names
+                  if n.lower().endswith(LAYOUT_FILE_SUFFIXES) and os.path.isfile(os.path.join(root, n)))
 
 
 def _file_input():
@@ -39,20 +40,25 @@ def _read(node: str, file: str) -> LayoutFile:
         raise ValueError(f"{node}: input 'file': {e}") from None
 
 
-def _file_changed(file, **_):
-    path = folder_paths.get_annotated_filepath(file)
-    return os.path.getmtime(path) if os.path.isfile(path) else float("nan")
+class _LayoutFileNode(io.ComfyNode):
+    """What both file nodes share: re-run when the file changes, refuse a file that does not parse."""
+    NAME = ""
+
+    @classmethod
+    def fingerprint_inputs(cls, file, **kw):
+        path = folder_paths.get_annotated_filepath(file)
+        return os.path.getmtime(path) if os.path.isfile(path) else float("nan")
+
+    @classmethod
+    def validate_inputs(cls, file, **kw):
+        try:
+            _read(cls.NAME, file)
+        except ValueError as e:
+            return str(e)
+        return True
 
 
-def _check_file(node: str, file: str):
-    try:
-        _read(node, file)
-    except ValueError as e:
-        return str(e)
-    return True
-
-
-class LayoutFromFile(io.ComfyNode):
+class LayoutFromFile(_LayoutFileNode):
     NAME = "DEIG Layout from File"
 
     @classmethod
@@ -69,14 +75,6 @@ class LayoutFromFile(io.ComfyNode):
         )
 
     @classmethod
-    def fingerprint_inputs(cls, file, **kw):
-        return _file_changed(file)
-
-    @classmethod
-    def validate_inputs(cls, file, **kw):
-        return _check_file(cls.NAME, file)
-
-    @classmethod
     def execute(cls, file, index) -> io.NodeOutput:
         layout_file = _read(cls.NAME, file)
         try:
@@ -87,7 +85,7 @@ class LayoutFromFile(io.ComfyNode):
                              len(layout_file.entries))
 
 
-class LayoutsFromFile(io.ComfyNode):
+class LayoutsFromFile(_LayoutFileNode):
     NAME = "DEIG Layouts from File (all)"
 
     @classmethod
@@ -106,14 +104,6 @@ class LayoutsFromFile(io.ComfyNode):
                      io.String.Output(display_name="caption", is_output_list=True),
                      io.String.Output(display_name="entry_id", is_output_list=True)],
         )
-
-    @classmethod
-    def fingerprint_inputs(cls, file, **kw):
-        return _file_changed(file)
-
-    @classmethod
-    def validate_inputs(cls, file, **kw):
-        return _check_file(cls.NAME, file)
 
     @classmethod
     def execute(cls, file, start, count) -> io.NodeOutput:
