@@ -43,7 +43,7 @@ def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_serv
                 doomed.kill()
 
     cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, doomed.base_url],
-                    out_dir=tmp_path / "run", seeds=[7], timeout=300)
+                    out_dir=tmp_path / "run", seeds=[7], timeout=1800)  # first prompts load models on a busy box
     try:
         summary = asyncio.run(run_bench(cfg, on_event=on_event))
     finally:
@@ -110,3 +110,19 @@ def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_serv
         s["label"] for s in bench["102"]["segment"]]
     with pytest.raises(PromptError, match="DEIG Layout from File: input 'index'.*3 entries"):
         comfy_server.run(prompt(3), timeout=120)
+
+
+def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, api_prompt, tmp_path):
+    bench = tmp_path / "mig.json"
+    bench.write_text(json.dumps(mig_bench(2)))
+    broken = json.loads(json.dumps(api_prompt))
+    broken["1"]["inputs"]["ckpt_name"] = "no_such_checkpoint.safetensors"
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    cfg = RunConfig(bench=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
+                    out_dir=tmp_path / "run", timeout=120)
+    summary = asyncio.run(run_bench(cfg))
+    assert summary.made == 0 and summary.servers_lost == {}
+    failed = read_jsonl(cfg.out_dir / FAILED)
+    assert sorted(f["entry_id"] for f in failed) == ["100", "101"]
+    assert all("no_such_checkpoint" in f["errors"][0] and comfy_server.base_url in f["errors"][0] for f in failed)
+    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == []
