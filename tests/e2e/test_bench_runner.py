@@ -113,10 +113,12 @@ def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_serv
 
 
 def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, api_prompt, tmp_path):
+    """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks."""
     bench = tmp_path / "mig.json"
     bench.write_text(json.dumps(mig_bench(2)))
-    broken = json.loads(json.dumps(api_prompt))
-    broken["1"]["inputs"]["ckpt_name"] = "no_such_checkpoint.safetensors"
+    broken = json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text())
+    next(n for n in broken["nodes"] if n["type"] == "CheckpointLoaderSimple")["widgets_values"][0] = \
+        "no_such_checkpoint.safetensors"
     (tmp_path / "broken.json").write_text(json.dumps(broken))
     cfg = RunConfig(bench=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
                     out_dir=tmp_path / "run", timeout=120)
