@@ -109,8 +109,13 @@ def bench_entry(bench: Any, index: int) -> tuple[str, list[Instance]]:
     if not 0 <= index < len(entries):
         raise LayoutError(f"bench index {index} is out of range: the file has {len(entries)} entries (0..{len(entries) - 1})")
     entry = entries[index]
+    return str(entry.get("caption", "")) if isinstance(entry, dict) else "", bench_instances(entry, f"bench entry {index}")
+
+
+def bench_instances(entry: Any, where: str) -> list[Instance]:
+    """Instances of one DEIG-Bench record (``{"instances": [{"bbox", "description"}, ...]}``)."""
     if not isinstance(entry, dict) or not isinstance(entry.get("instances"), list):
-        raise LayoutError(f"bench entry {index} has no 'instances' list")
+        raise LayoutError(f"{where} has no 'instances' list")
     items = [{"box": inst.get("bbox", inst.get("box")), "text": inst.get("description", inst.get("text"))}
-             for inst in entry["instances"] if isinstance(inst, dict)]
-    return str(entry.get("caption", "")), parse_instances(items, f"bench entry {index}")
+             if isinstance(inst, dict) else inst for inst in entry["instances"]]
+    return parse_instances(items, where)

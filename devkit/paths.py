@@ -18,7 +18,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACK_PACKAGE = "comfyui_deig"      # name the tests import the pack as (a symlink to the repo)
 PACK_FOLDER = "ComfyUI-DEIG"       # name of the pack's folder inside the host's custom_nodes/
-PACK_SUBPACKAGES = ("deig_core",)  # importable only as comfyui_deig.<name> in dev code
+PACK_SUBPACKAGES = ("deig_core", "deig_eval")  # importable only as comfyui_deig.<name> in dev code
 
 
 def host_dir() -> Path:

@@ -164,6 +164,14 @@ class ComfyServer:
             self._log_fh.close()
             self._log_fh = None
 
+    def kill(self) -> None:
+        """SIGKILL the server at once, as a crash would (no shutdown, no answer to anyone)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+        self.stop()
+
     def __enter__(self):
         return self.start() if not self.running else self
 

@@ -17,6 +17,7 @@ DEV_ROOTS = {"devkit", "tests", "scripts"}
 ALLOWED = {  # folder -> top-level modules its files must not import (absolute imports; relative ones stay inside)
     "deig_core": HOST_MODULES | DEV_ROOTS | {"comfyui_deig"},
     "nodes": DEV_ROOTS,
+    "deig_eval": HOST_MODULES | DEV_ROOTS | {"comfyui_deig"},
     "devkit": {"tests", "scripts"},
     "scripts": {"tests"},
     "tests": {"scripts"},

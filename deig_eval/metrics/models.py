@@ -1,0 +1,128 @@
+"""The judging models, from local folders in the transformers format, on GPU when there is one.
+
+* :class:`Detector` - GroundingDINO (``AutoModelForZeroShotObjectDetection``): boxes for a phrase,
+  box and text thresholds 0.25, then NMS at 0.8, as the official evaluation;
+* :class:`Segmenter` - SAM (``SamModel``): the best of three masks for a box prompt;
+* :class:`ClipScorer` - CLIP (``CLIPModel``, ViT-L/14 in the paper): mean image-text logit;
+* :class:`Judge` - Qwen2.5-VL (``Qwen2_5_VLForConditionalGeneration``): a yes/no question about a crop.
+
+Needs the extras in ``deig_eval/requirements-eval.txt`` (transformers, Pillow; ComfyUI's environment has
+them); nothing downloads: a folder that is not there is an error naming it.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .boxes import nms
+
+log = logging.getLogger(__name__)
+BOX_THRESHOLD = 0.25
+TEXT_THRESHOLD = 0.25
+JUDGE_QUESTION = ("Is this image consistent with the description '{}'? Reply with one word: "
+                  "'yes' if it is, 'no' if it is not.")
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def _folder(path, what: str) -> str:
+    p = Path(path) if path else None
+    if p is None or not p.is_dir():
+        raise FileNotFoundError(f"{what}: model folder {path!r} does not exist (download it once, e.g. with "
+                                f"huggingface-cli download, and name the folder)")
+    return str(p)
+
+
+class Detector:
+    def __init__(self, path, device):
+        from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
+
+        path = _folder(path, "GroundingDINO")
+        self.device = device
+        self.processor = AutoProcessor.from_pretrained(path)
+        self.model = AutoModelForZeroShotObjectDetection.from_pretrained(path).to(device).eval()
+
+    @torch.no_grad()
+    def detect(self, image, phrase: str) -> np.ndarray:
+        """Boxes (N, 4) in pixels (x1, y1, x2, y2) where the model finds ``phrase``."""
+        text = phrase.strip().lower().rstrip(".") + "."
+        inputs = self.processor(images=image, text=text, return_tensors="pt").to(self.device)
+        outputs = self.model(**inputs)
+        result = self.processor.post_process_grounded_object_detection(
+            outputs, inputs["input_ids"], threshold=BOX_THRESHOLD, text_threshold=TEXT_THRESHOLD,
+            target_sizes=[(image.height, image.width)])[0]
+        boxes = result["boxes"].float().cpu().numpy().reshape(-1, 4)
+        return boxes[nms(boxes, result["scores"].float().cpu().numpy())] if len(boxes) else boxes
+
+
+class Segmenter:
+    def __init__(self, path, device):
+        from transformers import SamModel, SamProcessor
+
+        path = _folder(path, "SAM")
+        self.device = device
+        self.processor = SamProcessor.from_pretrained(path)
+        self.model = SamModel.from_pretrained(path).to(device).eval()
+
+    @torch.no_grad()
+    def segment(self, image, box) -> np.ndarray:
+        """Boolean (H, W) mask of the object in ``box`` (pixels)."""
+        inputs = self.processor(image, input_boxes=[[[float(v) for v in box]]], return_tensors="pt").to(self.device)
+        outputs = self.model(**inputs, multimask_output=True)
+        masks = self.processor.image_processor.post_process_masks(
+            outputs.pred_masks.cpu(), inputs["original_sizes"].cpu(), inputs["reshaped_input_sizes"].cpu())[0]
+        best = int(outputs.iou_scores[0, 0].argmax())
+        return masks[0, best].numpy().astype(bool)
+
+
+class ClipScorer:
+    def __init__(self, path, device):
+        from transformers import CLIPModel, CLIPProcessor
+
+        path = _folder(path, "CLIP")
+        self.device = device
+        self.processor = CLIPProcessor.from_pretrained(path)
+        self.model = CLIPModel.from_pretrained(path).to(device).eval()
+
+    @torch.no_grad()
+    def score(self, image, texts: list[str]) -> float:
+        inputs = self.processor(text=texts, images=image, return_tensors="pt", padding=True,
+                                truncation=True).to(self.device)
+        return float(self.model(**inputs).logits_per_image.float().mean())
+
+
+class Judge:
+    """Qwen2.5-VL through its tokenizer (with the folder's chat template) and image processor; the image
+    placeholder is expanded to the image's token count as the Qwen processor does (so no video processor,
+    and no torchvision, is needed)."""
+
+    IMAGE_TOKEN = "<|image_pad|>"
+
+    def __init__(self, path, device):
+        from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLForConditionalGeneration
+
+        path = _folder(path, "Qwen2.5-VL")
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.image_processor = AutoImageProcessor.from_pretrained(path)
+        dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+        self.model = Qwen2_5_VLForConditionalGeneration.from_pretrained(path, torch_dtype=dtype).to(device).eval()
+
+    @torch.no_grad()
+    def agrees(self, image, description: str, max_new_tokens: int = 16) -> bool:
+        messages = [{"role": "user", "content": [{"type": "image"},
+                                                 {"type": "text", "text": JUDGE_QUESTION.format(description)}]}]
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        pixels = self.image_processor(images=[image], return_tensors="pt")
+        n_tokens = int(pixels["image_grid_thw"][0].prod()) // self.image_processor.merge_size ** 2
+        text = text.replace(self.IMAGE_TOKEN, self.IMAGE_TOKEN * n_tokens, 1)
+        inputs = {**self.tokenizer([text], return_tensors="pt"), **pixels}
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        ids = self.model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+        answer = self.tokenizer.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
+        return "yes" in answer.lower()

@@ -1,0 +1,130 @@
+"""deig_eval's runner and the layout-file nodes through real ComfyUI servers (synthetic models, 64x64,
+one step): a dozen MIG-Bench entries over two servers, one of them killed mid-run; the list-output
+graph for several entries in one queued prompt."""
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
+from comfyui_deig.deig_eval.runner import RunConfig, run_bench
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api
+from devkit.bench_layouts import mig_bench
+from devkit.example_models import install_example_models
+from devkit.paths import REPO_ROOT
+from devkit.server import ComfyServer, PromptError
+
+@pytest.fixture(scope="module")
+def api_prompt(comfy_server, models_dir):
+    install_example_models(models_dir)
+    workflow = json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text())
+    prompt = to_api(workflow, comfy_server.object_info())
+    set_inputs(prompt, "EmptyLatentImage", width=64, height=64)
+    set_inputs(prompt, "KSampler", steps=1, cfg=1.0)  # cfg 1: no unconditional pass
+    return prompt
+
+
+def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_server, models_dir, api_prompt,
+                                                                      tmp_path, tmp_path_factory):
+    bench = tmp_path / "mig_bench.json"
+    bench.write_text(json.dumps(mig_bench(12)))
+    workflow = tmp_path / "workflow_api.json"
+    workflow.write_text(json.dumps(api_prompt))
+    doomed = ComfyServer(tmp_path_factory.mktemp("comfy-doomed"), models_dir=models_dir).start()
+    queued = []
+
+    def on_event(kind, server, job, *rest):  # kill the second server as its third prompt is queued
+        if kind == "queued":
+            queued.append((server, job.entry.entry_id))
+            if server == doomed.base_url and sum(s == server for s, _ in queued) == 3:
+                doomed.kill()
+
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, doomed.base_url],
+                    out_dir=tmp_path / "run", seeds=[7], timeout=1800)  # first prompts load models on a busy box
+    try:
+        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+    finally:
+        doomed.stop()
+    records = read_jsonl(cfg.out_dir / "manifest.jsonl")
+    assert summary.failed == [] and not (cfg.out_dir / FAILED).exists()
+    assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(12)) and summary.made == 12
+    assert list(summary.servers_lost) == [doomed.base_url]
+    lost_job = [e for s, e in queued if s == doomed.base_url][2]
+    by_server = {r["entry_id"]: r["server"] for r in records}
+    assert by_server[lost_job] == comfy_server.base_url  # the job in flight on the dead server was handed over
+    assert sum(s == doomed.base_url for s in by_server.values()) == 2
+    for r in records:
+        data = (cfg.out_dir / r["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == r["sha256"] and data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert r["seed"] == 7 and r["prompt_id"] and r["layout"] and r["caption"].startswith("a photo of")
+
+    history_before = len(comfy_server.request("/history"))
+    manifest_before = (cfg.out_dir / "manifest.jsonl").read_bytes()
+    again = asyncio.run(run_bench(cfg))
+    assert (again.made, again.skipped, again.failed) == (0, 12, [])
+    assert (cfg.out_dir / "manifest.jsonl").read_bytes() == manifest_before
+    assert len(comfy_server.request("/history")) == history_before
+
+
+async def _upload(base_url: str, path: Path) -> str:
+    form = aiohttp.FormData()
+    form.add_field("image", path.read_bytes(), filename=path.name, content_type="application/json")
+    form.add_field("overwrite", "true")
+    async with aiohttp.ClientSession() as s, s.post(base_url + "/upload/image", data=form) as r:
+        assert r.status == 200, await r.text()
+        return (await r.json())["name"]
+
+
+def test_list_output_graph_runs_each_entry_in_one_prompt(comfy_server, api_prompt, tmp_path):
+    bench = tmp_path / "three_layouts.jsonl"
+    records = list(mig_bench(5).items())[1:4]
+    bench.write_text("\n".join(json.dumps({"id": k, **v}) for k, v in records))
+    name = asyncio.run(_upload(comfy_server.base_url, bench))
+    assert name in comfy_server.object_info("DEIG_LayoutsFromFile")["DEIG_LayoutsFromFile"]["input"]["required"][
+        "file"][1]["options"]
+    prompt = json.loads(json.dumps(api_prompt))
+    prompt["4"] = {"class_type": "DEIG_LayoutsFromFile",
+                   "inputs": {"file": name, "start": 0, "count": 0}}
+    prompt["6"]["inputs"]["prompt"] = ["4", 1]
+    prompt["30"] = {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["4", 0]}}
+    entry = comfy_server.run(prompt, timeout=900)
+    assert len(entry["outputs"]["11"]["images"]) == 3
+    texts = [json.loads(t) for t in entry["outputs"]["30"]["text"]]
+    assert [[i["text"] for i in t] for t in texts] == [[s["label"] for s in v["segment"]] for _, v in records]
+
+
+def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_server, tmp_path):
+    bench = mig_bench(3)
+    (comfy_server.input_dir / "mig_three.json").write_text(json.dumps(bench))
+
+    def prompt(index):
+        return {"1": {"class_type": "DEIG_LayoutFromFile",
+                      "inputs": {"file": "mig_three.json", "index": index}},
+                "2": {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["1", 0]}}}
+
+    entry = comfy_server.run(prompt(2), timeout=120)
+    assert [i["text"] for i in json.loads(entry["outputs"]["2"]["text"][0])] == [
+        s["label"] for s in bench["102"]["segment"]]
+    with pytest.raises(PromptError, match="DEIG Layout from File: input 'index'.*3 entries"):
+        comfy_server.run(prompt(3), timeout=120)
+
+
+def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, api_prompt, tmp_path):
+    """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks."""
+    bench = tmp_path / "mig.json"
+    bench.write_text(json.dumps(mig_bench(2)))
+    broken = json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text())
+    next(n for n in broken["nodes"] if n["type"] == "CheckpointLoaderSimple")["widgets_values"][0] = \
+        "no_such_checkpoint.safetensors"
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    cfg = RunConfig(bench=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
+                    out_dir=tmp_path / "run", timeout=120)
+    summary = asyncio.run(run_bench(cfg))
+    assert summary.made == 0 and summary.servers_lost == {}
+    failed = read_jsonl(cfg.out_dir / FAILED)
+    assert sorted(f["entry_id"] for f in failed) == ["100", "101"]
+    assert all("no_such_checkpoint" in f["errors"][0] and comfy_server.base_url in f["errors"][0] for f in failed)
+    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == []

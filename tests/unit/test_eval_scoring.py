@@ -1,0 +1,103 @@
+"""The whole scoring path (``deig_eval.score``) on tiny random-weight GroundingDINO, SAM, CLIP and
+Qwen2.5-VL folders built by the tests: a run's manifest and images in, the paper's figures out, every
+figure in range. One layout box per bench is set to where the tiny detector finds its phrase, so the
+located branch (SAM + colour check, Qwen judge) runs too. Prints the scoring time per image."""
+import copy
+import hashlib
+import json
+import time
+
+import numpy as np
+import pytest
+
+from comfyui_deig.deig_core.layout_files import read_layout_file
+from comfyui_deig.deig_eval.__main__ import main as cli
+from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, score_run
+from devkit.bench_layouts import mig_bench
+from devkit.paths import REPO_ROOT
+from devkit.tiny_judges import build_tiny_judges
+
+pytest.importorskip("transformers")
+from PIL import Image  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    paths = build_tiny_judges(REPO_ROOT / ".cache" / "tiny_judges")
+    return ModelPaths(**{k: str(v) for k, v in paths.items()})
+
+
+def fake_run(out, entry_ids, seed=3):
+    """A run folder as ``deig_eval run`` leaves it: images/ and manifest.jsonl."""
+    (out / "images").mkdir(parents=True)
+    rng = np.random.RandomState(0)
+    lines = []
+    for i, entry_id in enumerate(entry_ids):
+        name = f"images/{entry_id}_seed{seed}.png"
+        Image.fromarray(rng.randint(0, 255, (64, 64, 3), dtype=np.uint8)).save(out / name)
+        lines.append({"entry_id": entry_id, "seed": seed, "server": "http://x", "prompt_id": str(i), "file": name,
+                      "sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()})
+    (out / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return out / "manifest.jsonl"
+
+
+def detected_box(judges, image_path, phrase):
+    image = Image.open(image_path).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
+    boxes = judges.detector.detect(image, phrase)
+    assert len(boxes), "the tiny detector finds nothing; change its seed"
+    return [float(np.clip(v / EVAL_SIZE, 0, 1)) for v in boxes[0]]
+
+
+def in_unit_range(values):
+    return all(v is None or 0.0 <= v <= 1.0 for v in values)
+
+
+def test_mig_bench_scoring_end_to_end(tiny, tmp_path, capsys):
+    bench = mig_bench(5)
+    manifest = fake_run(tmp_path / "run", list(bench))
+    judges = Judges("mig-bench", tiny)
+    seg = bench["100"]["segment"][0]
+    seg["bbox"] = detected_box(judges, tmp_path / "run/images/100_seed3.png", seg["label"].split(" ", 2)[2])
+    (tmp_path / "mig.json").write_text(json.dumps(bench))
+    calls = {"segment": 0}
+    segment = judges.segmenter.segment
+    judges.segmenter.segment = lambda *a: (calls.__setitem__("segment", calls["segment"] + 1), segment(*a))[1]
+    started = time.monotonic()
+    fig = score_run(manifest, tmp_path / "mig.json", tiny, judges=judges)
+    per_image = (time.monotonic() - started) / 5
+    assert calls["segment"] >= 1  # the located instance went through SAM and the colour check
+    assert fig["images"] == 5 and fig["bench"] == "mig-bench"
+    for key in ("instance_success_rate", "miou", "image_success_rate"):
+        assert in_unit_range(fig[key].values()) and fig[key]["all"] is not None
+    assert fig["instance_success_rate"]["L2"] is not None and fig["instance_success_rate"]["L5"] is None
+    assert isinstance(fig["clip_score"], float)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["miou"] == fig["miou"] and "ISR L2" in saved["table"]
+    with capsys.disabled():
+        print(f"\nscoring MIG-Bench, tiny models, CPU: {per_image:.2f} s/image")
+
+
+def test_deig_bench_scoring_through_the_cli(tiny, tmp_path, capsys):
+    src = REPO_ROOT / "tests" / "fixtures" / "deig_bench_sample.json"
+    data = json.loads(src.read_text())
+    ids = [e.entry_id for e in read_layout_file(src).entries]
+    manifest = fake_run(tmp_path / "run", ids)
+    judges = Judges("deig-bench", ModelPaths(grounding_dino=tiny.grounding_dino, qwen=tiny.qwen))
+    data = copy.deepcopy(data)
+    inst = data["results"][0]["instances"][0]
+    inst["bbox"] = detected_box(judges, tmp_path / "run" / "images" / f"{ids[0]}_seed3.png", inst["category"])
+    (tmp_path / "deig.json").write_text(json.dumps(data))
+    out = tmp_path / "deig_metrics.json"
+    assert cli(["score", "--manifest", str(manifest), "--bench", str(tmp_path / "deig.json"),
+                "--grounding-dino", tiny.grounding_dino, "--qwen", tiny.qwen, "--clip", tiny.clip,
+                "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "MAA_human C1" in printed and "MAA_obj L4" in printed
+    fig = json.loads(out.read_text())
+    assert fig["images"] == len(ids) and in_unit_range([*fig["maa_human"].values(), *fig["maa_object"].values()])
+    assert 0.0 < fig["miou"] <= 1.0 and fig["maa_human"]["all"] is not None
+
+
+def test_missing_model_folder_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="GroundingDINO: model folder .*nowhere"):
+        Judges("mig-bench", ModelPaths(grounding_dino=str(tmp_path / "nowhere")))
