@@ -1,4 +1,4 @@
-"""Write the example workflows in workflows/ from their descriptions in ``devkit/example_workflows.py``.
+"""Write the example workflows (JSON + .jpg thumbnails) in example_workflows/ from their descriptions in ``devkit/example_workflows.py``.
 
     python scripts/make_workflows.py
 """

@@ -1,6 +1,6 @@
 """The box editor on DEIG_InstanceLayout, driven with real mouse and keyboard input in headless
-Chromium against the real ComfyUI server, in both node renderers (classic litegraph canvas and the
-Vue "Nodes 2.0" renderer of the pinned frontend).
+Chromium against the real ComfyUI server, on both frontends (the pinned 1.32.9 and the newest 1.58.1,
+see conftest.py) and in both node renderers (classic litegraph canvas and the Vue "Nodes 2.0" one).
 
 One browser script per renderer (``box_editor_flow.mjs``) performs the whole user story and reports
 what it saw; the assertions are here.
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import unexpected_errors
+
 pytestmark = pytest.mark.browser
 
 HERE = Path(__file__).parent
@@ -20,7 +22,6 @@ FLOW = HERE / "box_editor_flow.mjs"
 CONTEXT = HERE / "box_editor_context.mjs"
 UNITS = HERE / "box_editor_units.mjs"
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
-PACK_URL = "/extensions/ComfyUI-DEIG/"
 EXPECTED_MODULES = {
     "deig_box_editor.js", "editor/canvas_draw.js", "editor/canvas_view.js", "editor/colors.js", "editor/editor.js", "editor/io_dialog.js",
     "editor/layout_json.js", "editor/list_view.js", "editor/node_glue.js", "editor/state.js", "editor/styles.js",
@@ -28,16 +29,25 @@ EXPECTED_MODULES = {
 TOL = 1e-3  # drawn coordinates come from screen pixels; what is stored must then round-trip exactly
 
 
-def _pack_errors(result: dict) -> list:
-    """Console errors, uncaught page errors and failed requests that come from this pack's files
-    (its URL in the source or stack, or the editor's log tag). Not counted: the frontend's own
-    lookups of node names on the (unreachable) Comfy registry, which mention DEIG node ids."""
-    def mine(text: str) -> bool:
-        return PACK_URL in (text or "") or "[DEIG box editor]" in (text or "")
+def _pack_url(server) -> str:
+    return f"/extensions/{server.pack_folder}/"
 
-    return ([e for e in result["consoleErrors"] if mine(e.get("url")) or mine(e.get("text"))]
+
+def _pack_errors(result: dict, server) -> list:
+    """Console errors, uncaught page errors, failed requests and deprecation warnings that come from
+    this pack's files (its URL in the source or stack, or the editor's log tag); then every other
+    console error the stock frontend does not log anyway (tests.support.browser.unexpected_errors).
+    Not counted: the frontend's own lookups of node names on the (unreachable) Comfy registry."""
+    pack_url = _pack_url(server)
+
+    def mine(text: str) -> bool:
+        return pack_url in (text or "") or "[DEIG box editor]" in (text or "")
+
+    pack = ([e for e in result["consoleErrors"] if mine(e.get("url")) or mine(e.get("text"))]
             + [e for e in result["pageErrors"] if mine(e)]
-            + [r for r in result["requestFailures"] if mine(r.get("url"))])
+            + [r for r in result["requestFailures"] if mine(r.get("url"))]
+            + [d for d in result.get("deprecations", []) if mine(d.get("stack"))])
+    return pack + [e for e in unexpected_errors(result, server.base_url, server.frontend) if e not in pack]
 
 
 def _boxes(items):
@@ -55,17 +65,22 @@ def _parse_py(value: str):
     return dump_layout(parse_layout(value))
 
 
-@pytest.mark.parametrize("mode", ["classic", "vue"])
+RENDERERS = ["classic", "vue"]
+
+
+@pytest.mark.parametrize("mode", RENDERERS)
 def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
-    r = browser(FLOW, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode,))
+    pack_url = _pack_url(comfy_server)
+    r = browser(FLOW, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, pack_url))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
 
-    # The pack loaded cleanly: extension registered, each module fetched once, no errors from it.
+    # The pack loaded cleanly: extension registered, each module fetched once, no errors or
+    # deprecation warnings from it, no console error the stock frontend would not log anyway.
     assert r["load"]["registered"]
-    mods = [p.split(PACK_URL, 1)[1] for p in r["load"]["packModules"]]
+    mods = [p.split(pack_url, 1)[1] for p in r["load"]["packModules"]]
     assert set(mods) == EXPECTED_MODULES and len(mods) == len(set(mods)), mods
-    assert _pack_errors(r) == []
+    assert _pack_errors(r, comfy_server) == []
 
     # The editor replaced the textarea in place, in the renderer asked for.
     assert r["vueNodesSetting"] is (mode == "vue")
@@ -151,7 +166,7 @@ def _bench_doc() -> dict:
     ]}
 
 
-@pytest.mark.parametrize("mode", ["classic", "vue"])
+@pytest.mark.parametrize("mode", RENDERERS)
 def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, mode):
     from comfyui_deig.deig_core.layout import bench_entry, dump_layout, parse_layout
 
@@ -161,7 +176,7 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     r = browser(CONTEXT, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, str(bench_path)))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
-    assert _pack_errors(r) == []
+    assert _pack_errors(r, comfy_server) == []
 
     # Aspect: the node's widgets, then a downstream EmptyLatentImage; "set node to" copies its size.
     assert abs(r["aspectDefault"] - 1) < 0.02 and abs(r["aspectWidgets"] - 1.5) < 0.02
@@ -294,5 +309,5 @@ def test_editor_modules_match_backend(tmp_path):
         assert got == {"caption": caption, "value": dump_layout(instances)}
 
     # Instance colours are the preview node's colours.
-    from comfyui_deig.nodes.nodes_preview import instance_color
+    from deig_core.preview import instance_color
     assert [tuple(c) for c in out["colors"]] == [instance_color(i) for i in range(len(out["colors"]))]

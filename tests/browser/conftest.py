@@ -1,0 +1,33 @@
+"""Browser tests run against both frontends a user may have on ComfyUI 0.3.75: the pinned 1.32.9
+(the venv's package) and the newest 1.58.1 (``make setup`` installs it into ``.host/frontends/``;
+the same host serves it with ``--front-end-root``).
+
+``comfy_server`` here shadows the session server of ``tests/conftest.py``: one server per frontend,
+parametrised, so every browser test runs on both. The two servers also mount the pack under the two
+folder names it is installed under: the git clone's ``ComfyUI-DEIG`` (1.32.9) and the Registry's
+``deig`` (its pyproject name; 1.58.1); ``comfy_server.pack_folder`` says which.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import host
+
+PACK_FOLDER_FOR = {host.PINNED_FRONTEND: host.PACK_FOLDER, host.NEW_FRONTEND: host.REGISTRY_FOLDER}
+
+
+@pytest.fixture(scope="session", params=host.FRONTENDS, ids=lambda v: f"fe{v}")
+def comfy_server(request, tmp_path_factory, models_dir, host_dir):
+    """A real ComfyUI server serving frontend ``request.param`` (see the module docstring)."""
+    from tests.conftest import _keep_log
+    from tests.support.server import ComfyServer
+
+    version = request.param
+    server = ComfyServer(tmp_path_factory.mktemp(f"comfy-fe{version}"), models_dir=models_dir, host_dir=host_dir,
+                         frontend=version, pack_folder=PACK_FOLDER_FOR[version])
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        _keep_log(server)
