@@ -224,4 +224,4 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
   out.linkedValue = (await L.editorState(page, id)).value;
   out.linkedAddDisabled = await L.editorLocator(page, id).getByRole('button', { name: '+ Box' }).isDisabled();
   return out;
-}, { timeout: 60000 });
+}, { timeout: 60000, viewport: L.VIEWPORT });

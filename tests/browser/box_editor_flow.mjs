@@ -246,4 +246,4 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   results.errorHiddenAfterReset = await L.editorLocator(page, id).locator('.deig-be-error').isHidden();
   out.malformed = results;
   return out;
-}, { timeout: 60000 });
+}, { timeout: 60000, viewport: L.VIEWPORT });

@@ -9,6 +9,8 @@ folder names it is installed under: the git clone's ``ComfyUI-DEIG`` (1.32.9) an
 """
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.support import host
@@ -16,13 +18,16 @@ from tests.support import host
 PACK_FOLDER_FOR = {host.PINNED_FRONTEND: host.PACK_FOLDER, host.NEW_FRONTEND: host.REGISTRY_FOLDER}
 
 
-@pytest.fixture(scope="session", params=host.FRONTENDS, ids=lambda v: f"fe{v}")
-def comfy_server(request, tmp_path_factory, models_dir, host_dir):
-    """A real ComfyUI server serving frontend ``request.param`` (see the module docstring)."""
+def other_frontend(version: str) -> str:
+    return next(v for v in host.FRONTENDS if v != version)
+
+
+@contextlib.contextmanager
+def frontend_server(version: str, tmp_path_factory, models_dir, host_dir):
+    """A started ComfyUI server serving frontend ``version``, the pack under PACK_FOLDER_FOR[version]."""
     from tests.conftest import _keep_log
     from tests.support.server import ComfyServer
 
-    version = request.param
     server = ComfyServer(tmp_path_factory.mktemp(f"comfy-fe{version}"), models_dir=models_dir, host_dir=host_dir,
                          frontend=version, pack_folder=PACK_FOLDER_FOR[version])
     try:
@@ -31,3 +36,17 @@ def comfy_server(request, tmp_path_factory, models_dir, host_dir):
     finally:
         server.stop()
         _keep_log(server)
+
+
+@pytest.fixture(scope="session", params=host.FRONTENDS, ids=lambda v: f"fe{v}")
+def comfy_server(request, tmp_path_factory, models_dir, host_dir):
+    """A real ComfyUI server serving frontend ``request.param`` (see the module docstring)."""
+    with frontend_server(request.param, tmp_path_factory, models_dir, host_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def other_frontend_server(comfy_server, tmp_path_factory, models_dir, host_dir):
+    """A second server, started for this test, serving the frontend ``comfy_server`` does not."""
+    with frontend_server(other_frontend(comfy_server.frontend), tmp_path_factory, models_dir, host_dir) as server:
+        yield server

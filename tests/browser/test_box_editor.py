@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import host
 from tests.support.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser
@@ -21,6 +22,7 @@ HERE = Path(__file__).parent
 FLOW = HERE / "box_editor_flow.mjs"
 CONTEXT = HERE / "box_editor_context.mjs"
 UNITS = HERE / "box_editor_units.mjs"
+ROUNDTRIP = HERE / "box_editor_roundtrip.mjs"
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
 EXPECTED_MODULES = {
     "deig_box_editor.js", "editor/canvas_draw.js", "editor/canvas_view.js", "editor/colors.js", "editor/editor.js", "editor/io_dialog.js",
@@ -151,6 +153,36 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
 
     for name in (f"box_editor_{mode}.png", f"box_editor_{mode}_widget.png", f"box_editor_error_{mode}.png"):
         assert (artifacts_dir / name).stat().st_size > 5000, name
+
+
+def test_layout_survives_paste_reload_and_the_other_frontend(comfy_server, other_frontend_server, browser,
+                                                             artifacts_dir):
+    """Drawn in one frontend (classic canvas), copy/pasted and reloaded there, saved, then loaded in the
+    other frontend (Vue nodes): the value is the same string everywhere, and both frontends write it
+    to widgets_values at the same place (1.58 adds widgets_values_named beside it)."""
+    saved_file = artifacts_dir / "saved_workflow.json"
+    a = browser(ROUNDTRIP, comfy_server.base_url, artifacts_dir / "save", timeout=300,
+                args=("classic", "save", str(saved_file)))
+    assert "error" not in a, a.get("error")
+    assert _pack_errors(a, comfy_server) == []
+    original = a["original"]
+    assert [it["text"] for it in json.loads(original)] == ["a red sports car", "a small brown dog"]
+    assert len(a["pasteIds"]) == 1
+    assert [(n["value"], n["rows"], n["widgetType"]) for n in a["afterPaste"]] == \
+        [(original, ["a red sports car", "a small brown dog"], "deig_box_editor")] * 2
+    assert [(n["value"], n["rows"]) for n in a["afterReload"]] == [(original, ["a red sports car", "a small brown dog"])] * 2
+    for node in a["savedNodes"]:
+        assert node["widgets_values"] == [original, 512, 512]
+        if comfy_server.frontend != host.PINNED_FRONTEND:
+            assert node["widgets_values_named"] == {"layout": original, "width": 512, "height": 512}
+
+    b = browser(ROUNDTRIP, other_frontend_server.base_url, artifacts_dir / "load", timeout=300,
+                args=("vue", "load", str(saved_file)))
+    assert "error" not in b, b.get("error")
+    assert _pack_errors(b, other_frontend_server) == []
+    assert [(n["value"], n["rows"], n["widgetType"]) for n in b["loaded"]] == \
+        [(original, ["a red sports car", "a small brown dog"], "deig_box_editor")] * 2
+    assert b["reserialised"] == [[original, 512, 512]] * 2
 
 
 def _bench_doc() -> dict:
