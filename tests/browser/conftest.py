@@ -9,8 +9,6 @@ folder names it is installed under: the git clone's ``ComfyUI-DEIG`` (1.32.9) an
 """
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
 from tests.support import host
@@ -22,20 +20,13 @@ def other_frontend(version: str) -> str:
     return next(v for v in host.FRONTENDS if v != version)
 
 
-@contextlib.contextmanager
 def frontend_server(version: str, tmp_path_factory, models_dir, host_dir):
-    """A started ComfyUI server serving frontend ``version``, the pack under PACK_FOLDER_FOR[version]."""
-    from tests.conftest import _keep_log
-    from tests.support.server import ComfyServer
+    """A context: a started ComfyUI server serving frontend ``version``, the pack under
+    PACK_FOLDER_FOR[version]."""
+    from tests.conftest import running_server
 
-    server = ComfyServer(tmp_path_factory.mktemp(f"comfy-fe{version}"), models_dir=models_dir, host_dir=host_dir,
-                         frontend=version, pack_folder=PACK_FOLDER_FOR[version])
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        _keep_log(server)
+    return running_server(tmp_path_factory.mktemp(f"comfy-fe{version}"), models_dir, host_dir,
+                          frontend=version, pack_folder=PACK_FOLDER_FOR[version])
 
 
 @pytest.fixture(scope="session", params=host.FRONTENDS, ids=lambda v: f"fe{v}")
