@@ -81,7 +81,7 @@ _NEW_FRONTEND_MISSING_ROUTES = re.compile(r"^/api/jobs(\?.*)?$")
 _NEW_FRONTEND_JOBS_404 = re.compile(r"JobsApiError: Failed to fetch jobs: 404\b")
 
 
-def unexpected_errors(result: dict, base_url: str, frontend: str = host.PINNED_FRONTEND) -> list:
+def unexpected_errors(result: dict, base_url: str, frontend: str = paths.PINNED_FRONTEND) -> list:
     """The page errors and console errors of a driver result, minus the stock frontend's noise:
     its 404 probes for optional user files, requests to other hosts (no internet here), a
     TypeError the 1.32.9 frontend logs at start-up (it sets a render-mode setting before defining it),
@@ -93,7 +93,7 @@ def unexpected_errors(result: dict, base_url: str, frontend: str = host.PINNED_F
         path = url[len(base_url):] if url.startswith(base_url) else None
         if path is not None and "status of 404" in text and _BENIGN_SAME_ORIGIN_404.match(path):
             continue
-        if frontend == host.NEW_FRONTEND and (
+        if frontend == paths.NEW_FRONTEND and (
                 (path is not None and "status of 404" in text and _NEW_FRONTEND_MISSING_ROUTES.match(path))
                 or _NEW_FRONTEND_JOBS_404.search(text)):
             continue

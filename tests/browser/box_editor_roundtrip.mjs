@@ -4,8 +4,8 @@
 //   load  load the workflow in FILE (saved by the other frontend) and report what the editor shows.
 // Prints one JSON object (driver.mjs); test_box_editor.py makes the assertions.
 import { readFile, writeFile } from 'node:fs/promises';
-import { runBrowser, openComfy } from './driver.mjs';
-import * as L from './box_editor_lib.mjs';
+import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
+import * as L from '../../devkit/js/box_editor_lib.mjs';
 
 /** Every layout node: id, widget value, the editor's row texts (read through the DOM). */
 async function layoutNodes(page) {

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import host
+from devkit import paths
 
-PACK_FOLDER_FOR = {host.PINNED_FRONTEND: host.PACK_FOLDER, host.NEW_FRONTEND: host.REGISTRY_FOLDER}
+PACK_FOLDER_FOR = {paths.PINNED_FRONTEND: paths.PACK_FOLDER, paths.NEW_FRONTEND: paths.REGISTRY_FOLDER}
 
 
 def other_frontend(version: str) -> str:
-    return next(v for v in host.FRONTENDS if v != version)
+    return next(v for v in paths.FRONTENDS if v != version)
 
 
 def frontend_server(version: str, tmp_path_factory, models_dir, host_dir):
@@ -29,7 +29,7 @@ def frontend_server(version: str, tmp_path_factory, models_dir, host_dir):
                           frontend=version, pack_folder=PACK_FOLDER_FOR[version])
 
 
-@pytest.fixture(scope="session", params=host.FRONTENDS, ids=lambda v: f"fe{v}")
+@pytest.fixture(scope="session", params=paths.FRONTENDS, ids=lambda v: f"fe{v}")
 def comfy_server(request, tmp_path_factory, models_dir, host_dir):
     """A real ComfyUI server serving frontend ``request.param`` (see the module docstring)."""
     with frontend_server(request.param, tmp_path_factory, models_dir, host_dir) as server:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import host
-from tests.support.browser import unexpected_errors
+from devkit import paths
+from devkit.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def _pack_url(server) -> str:
 def _pack_errors(result: dict, server) -> list:
     """Console errors, uncaught page errors, failed requests and deprecation warnings that come from
     this pack's files (its URL in the source or stack, or the editor's log tag); then every other
-    console error the stock frontend does not log anyway (tests.support.browser.unexpected_errors).
+    console error the stock frontend does not log anyway (devkit.browser.unexpected_errors).
     Not counted: the frontend's own lookups of node names on the (unreachable) Comfy registry."""
     pack_url = _pack_url(server)
 
@@ -173,7 +173,7 @@ def test_layout_survives_paste_reload_and_the_other_frontend(comfy_server, other
     assert [(n["value"], n["rows"]) for n in a["afterReload"]] == [(original, ["a red sports car", "a small brown dog"])] * 2
     for node in a["savedNodes"]:
         assert node["widgets_values"] == [original, 512, 512]
-        if comfy_server.frontend != host.PINNED_FRONTEND:
+        if comfy_server.frontend != paths.PINNED_FRONTEND:
             assert node["widgets_values_named"] == {"layout": original, "width": 512, "height": 512}
 
     b = browser(ROUNDTRIP, other_frontend_server.base_url, artifacts_dir / "load", timeout=300,
@@ -341,5 +341,5 @@ def test_editor_modules_match_backend(tmp_path):
         assert got == {"caption": caption, "value": dump_layout(instances)}
 
     # Instance colours are the preview node's colours.
-    from deig_core.preview import instance_color
+    from comfyui_deig.deig_core.preview import instance_color
     assert [tuple(c) for c in out["colors"]] == [instance_color(i) for i in range(len(out["colors"]))]

@@ -9,7 +9,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from tests.support import host
+from devkit import paths
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -30,7 +30,7 @@ def test_name_follows_registry_rules():
     assert not re.search(r"[-_.]{2}", name), "no consecutive special characters"
     assert "comfyui" not in name.lower(), "the Registry asks not to put ComfyUI in the name"
     # The Registry/Manager installs the pack into custom_nodes/<name>; the browser tests mount it so.
-    assert host.REGISTRY_FOLDER == name.lower()
+    assert paths.REGISTRY_FOLDER == name.lower()
 
 
 def test_version_is_three_number_semver():
