@@ -73,16 +73,29 @@ _BENIGN_SAME_ORIGIN_404 = re.compile(
     r"|api/userdata\?dir=(workflows|subgraphs)\b.*)$")
 _FRONTEND_BUG = re.compile(r"TypeError: Cannot read properties of undefined \(reading 'id'\)\s+at onChange ")
 
+# What 1.58.1 adds when served by the 0.3.75 backend, with or without this pack: its queue and history
+# panels read the job list from /api/jobs, a route 0.3.75 does not have. Each poll is a 404 for the
+# request plus the frontend's own report of it ("[Jobs API] Error fetching jobs: ..." and "Failed to
+# fetch queue: ..."), both naming JobsApiError and the 404. Any other status, path or error still fails.
+_NEW_FRONTEND_MISSING_ROUTES = re.compile(r"^/api/jobs(\?.*)?$")
+_NEW_FRONTEND_JOBS_404 = re.compile(r"JobsApiError: Failed to fetch jobs: 404\b")
 
-def unexpected_errors(result: dict, base_url: str) -> list:
+
+def unexpected_errors(result: dict, base_url: str, frontend: str = paths.PINNED_FRONTEND) -> list:
     """The page errors and console errors of a driver result, minus the stock frontend's noise:
-    its 404 probes for optional user files, requests to other hosts (no internet here), and a
-    TypeError the 1.32.9 frontend logs at start-up (it sets a render-mode setting before defining it)."""
+    its 404 probes for optional user files, requests to other hosts (no internet here), a
+    TypeError the 1.32.9 frontend logs at start-up (it sets a render-mode setting before defining it),
+    and on 1.58.1 the 404s of the routes it expects from a newer backend."""
     base_url = base_url.rstrip("/")
     kept = []
     for err in result.get("consoleErrors", []):
         url, text = err.get("url", ""), err.get("text", "")
-        if url.startswith(base_url) and "status of 404" in text and _BENIGN_SAME_ORIGIN_404.match(url[len(base_url):]):
+        path = url[len(base_url):] if url.startswith(base_url) else None
+        if path is not None and "status of 404" in text and _BENIGN_SAME_ORIGIN_404.match(path):
+            continue
+        if frontend == paths.NEW_FRONTEND and (
+                (path is not None and "status of 404" in text and _NEW_FRONTEND_MISSING_ROUTES.match(path))
+                or _NEW_FRONTEND_JOBS_404.search(text)):
             continue
         if url and not url.startswith(base_url) and "net::ERR_" in text:
             continue

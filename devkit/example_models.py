@@ -3,7 +3,8 @@
 ``install_example_models(root)`` fills a ComfyUI models tree with: the full-size synthetic SD1.5
 checkpoint under the names the workflows use, a small SD1.5 LoRA, the tiny T5 folder as
 ``text_encoders/flan-t5-xl`` and DEIG weights (official key layout, full-size fusers, narrow IDE)
-as ``deig/deig.safetensors``. Everything is cached and linked, built once.
+as ``deig/model.pth`` (the released file's name and pickle layout, which the workflows load) and
+``deig/deig.safetensors`` (the converted form). Everything is cached and linked, built once.
 """
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from . import paths
 from .synthetic_models import (_link, populate_models_tree, sd15_checkpoint, synthetic_deig_config,
                                synthetic_deig_state_dict, t5_encoder_dir)
 
-CHECKPOINTS = ("v1-5-pruned-emaonly.safetensors", "realisticVisionV60B1_v51VAE.safetensors")
+CHECKPOINTS = ("v1-5-pruned-emaonly-fp16.safetensors", "realisticVisionV60B1_v51VAE.safetensors")
 LORA = "add_detail.safetensors"
 DEIG = "deig.safetensors"
+DEIG_RELEASE = "model.pth"
 T5 = "flan-t5-xl"
 VERSION = 2
 
@@ -32,6 +34,18 @@ def deig_weights(seed: int = 0) -> Path:
         sd = {k: v.half() for k, v in synthetic_deig_state_dict(synthetic_deig_config(text_dim=d_model)).items()}
         tmp = path.with_suffix(".tmp")
         save_file(sd, str(tmp), metadata={"format": "deig-comfyui", "note": "synthetic test weights"})
+        tmp.replace(path)
+    return path
+
+
+def deig_release_weights() -> Path:
+    """The synthetic DEIG weights as the release ships them: a torch.save'd ``{"model": state dict}``."""
+    from safetensors.torch import load_file
+
+    path = host.models_cache_dir() / f"deig_synthetic_v{VERSION}.pth"
+    if not path.is_file():
+        tmp = path.with_suffix(".tmp")
+        torch.save({"model": load_file(str(deig_weights())), "autoencoder": {}, "diffusion": {}}, tmp)
         tmp.replace(path)
     return path
 
@@ -60,4 +74,5 @@ def install_example_models(root: Path) -> Path:
     _link(sd15_lora(), root / "loras" / LORA)
     _link(t5_encoder_dir(), root / "text_encoders" / T5)
     _link(deig_weights(), root / "deig" / DEIG)
+    _link(deig_release_weights(), root / "deig" / DEIG_RELEASE)
     return root

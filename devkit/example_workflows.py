@@ -1,17 +1,23 @@
-"""The example workflows in workflows/ (ComfyUI UI format), built from compact graph descriptions.
+"""The example workflows in example_workflows/ (ComfyUI UI format), built from compact graph
+descriptions, each with a ``<name>.jpg`` thumbnail for the template browser.
 
 Written by ``python scripts/make_workflows.py``; the tests compare the files with :func:`generated_files`.
 
 Each workflow is a list of nodes: (id, type, [(input, (source id, output slot))...], widgets_values).
-Socket types come from SOCKETS below (the same names and types the nodes declare).
+Socket types come from SOCKETS below (the same names and types the nodes declare). Loader nodes carry
+the files they load in ``properties.models`` (name, url, directory), as ComfyUI's own templates do, so
+the frontend shows a user without the weights where to get them (MODEL_SOURCES). The thumbnail is the
+workflow's layout drawn by the preview node's drawing (deig_core.preview).
 """
 from __future__ import annotations
 
+import io
 import json
 
 from .paths import REPO_ROOT
 
-OUT = REPO_ROOT / "workflows"
+OUT = REPO_ROOT / "example_workflows"
+THUMB_LONG_SIDE = 512
 
 # node type -> (inputs [(name, type)], outputs [(name, type)])
 SOCKETS = {
@@ -31,6 +37,16 @@ SOCKETS = {
     "DEIG_PreviewLayout": ([("image", "IMAGE"), ("layout", "DEIG_LAYOUT")], [("IMAGE", "IMAGE")]),
     "Note": ([], []),  # frontend-only: carries the workflow's description, never sent to the server
 }
+# Files with a published download, by widget value: where ComfyUI's frontend may fetch them from and
+# the models/ folder they go in. Only real addresses: SD1.5 as in the frontend's own default workflow,
+# DEIG's model.pth from the release the official repository (dushy5/DEIG) points to. Files without one
+# (a community fine-tune, a LoRA, the T5 folder) are described in the workflow's Note instead.
+SD15 = "v1-5-pruned-emaonly-fp16.safetensors"
+DEIG_WEIGHTS = "model.pth"
+MODEL_SOURCES = {
+    SD15: ("https://huggingface.co/Comfy-Org/stable-diffusion-v1-5-archive/resolve/main/" + SD15, "checkpoints"),
+    DEIG_WEIGHTS: ("https://huggingface.co/dushy5/DEIG/resolve/main/model.pth", "deig"),
+}
 NEGATIVE = "low quality, blurry, deformed, extra limbs, watermark, text"
 
 
@@ -47,7 +63,7 @@ def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lo
         nodes.append((13, "LoraLoader", [("model", (1, 0)), ("clip", (1, 1))], [lora, 0.8, 0.8]))
         model_src = (13, 0)
     nodes += [
-        (2, "DEIG_ModelLoader", [], ["deig.safetensors", "auto"]),
+        (2, "DEIG_ModelLoader", [], [DEIG_WEIGHTS, "auto"]),
         (3, "DEIG_T5Loader", [], ["flan-t5-xl", "auto"]),
         (4, "DEIG_InstanceLayout", [], [layout(*instances), width, height]),
         (5, "DEIG_Apply", [("model", model_src), ("deig_model", (2, 0))], [1.0, 0.0, 1.0, 0.0]),
@@ -74,6 +90,16 @@ SIZES = {"DEIG_InstanceLayout": (440, 820), "KSampler": (320, 262), "SaveImage":
          "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300)}
 
 
+def node_properties(ntype, widgets) -> dict:
+    """A node's properties: its S&R name, and ``models`` for each widget value with a known source."""
+    props = {"Node name for S&R": ntype}
+    models = [{"name": v, "url": MODEL_SOURCES[v][0], "directory": MODEL_SOURCES[v][1]}
+              for v in widgets if isinstance(v, str) and v in MODEL_SOURCES]
+    if models:
+        props["models"] = models
+    return props
+
+
 def ui_workflow(nodes, title):
     links, link_id = [], 0
     out_links = {}
@@ -95,7 +121,7 @@ def ui_workflow(nodes, title):
         ui_nodes.append({"id": nid, "type": ntype, "pos": list(POSITIONS[nid]), "size": list(SIZES.get(ntype, (300, 110))),
                          "flags": {}, "order": order, "mode": 0, "inputs": ui_inputs,
                          "outputs": [{"name": n, "type": t, "slot_index": i} for i, (n, t) in enumerate(out_decl)],
-                         "properties": {"Node name for S&R": ntype}, "widgets_values": widgets})
+                         "properties": node_properties(ntype, widgets), "widgets_values": widgets})
     for node in ui_nodes:
         for i, out in enumerate(node["outputs"]):
             out["links"] = out_links.get((node["id"], i), [])
@@ -105,8 +131,8 @@ def ui_workflow(nodes, title):
 
 
 DEIG_MODELS = """\
-* `models/deig/deig.safetensors`: the DEIG weights (`dushy5/DEIG` `model.pth`, converted with
-  `python -m deig_core.convert model.pth deig.safetensors --dtype fp16`; the `.pth` itself also loads)
+* `models/deig/model.pth`: the DEIG weights (`model.pth` of the `dushy5/DEIG` release; or convert it
+  once with `python -m deig_core.convert model.pth deig.safetensors --dtype fp16` and pick that file)
 * `models/text_encoders/flan-t5-xl/`: the Flan-T5-XL encoder folder of the same release (`T5-XL/`)"""
 
 DESCRIPTIONS = {
@@ -115,14 +141,14 @@ The example of the DEIG paper: three people on a beach, each with a long descrip
 colours and accessories, 512x512, Euler 30 steps, CFG 7.5.
 
 Models:
-* `models/checkpoints/v1-5-pruned-emaonly.safetensors`: Stable Diffusion 1.5 (any SD1.5 checkpoint works)
+* `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5 (any SD1.5 checkpoint works)
 """ + DEIG_MODELS),
     "deig_six_donuts": ("DEIG: six donuts", """\
 Six donuts in a 3x2 grid, each with its own glaze and topping: the attribute-binding case (no colour
 may leak into a neighbour), 512x512.
 
 Models:
-* `models/checkpoints/v1-5-pruned-emaonly.safetensors`: Stable Diffusion 1.5
+* `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5
 """ + DEIG_MODELS),
     "deig_community_checkpoint_lora": ("DEIG: community checkpoint + LoRA", """\
 A community SD1.5 fine-tune with a LoRA (strength 0.8) before DEIG Apply: a living room with four
@@ -138,13 +164,13 @@ Models:
 
 WORKFLOWS = {
     "deig_three_people": dict(
-        ckpt="v1-5-pruned-emaonly.safetensors",
+        ckpt=SD15,
         prompt="three friends standing on a sunny beach, photo, detailed",
         instances=[((0.04, 0.18, 0.34, 0.98), "a woman in a white shirt with red accents, blue shorts, white shoes and sunglasses"),
                    ((0.36, 0.12, 0.66, 0.98), "a tall man in a green hoodie, black jeans and red sneakers, with a brown beard"),
                    ((0.68, 0.22, 0.97, 0.98), "a girl in a yellow summer dress with white polka dots and a straw hat")]),
     "deig_six_donuts": dict(
-        ckpt="v1-5-pruned-emaonly.safetensors",
+        ckpt=SD15,
         prompt="six donuts on a white marble table, top view, food photography",
         instances=[((0.05, 0.08, 0.33, 0.45), "a donut with pink strawberry glaze and rainbow sprinkles"),
                    ((0.36, 0.08, 0.64, 0.45), "a donut with dark chocolate glaze and white chocolate drizzle"),
@@ -171,25 +197,49 @@ def note_text(name: str) -> str:
 
 def readme() -> str:
     parts = ["# Example workflows\n\n"
-             "Generated by `python scripts/make_workflows.py` (edit that file, not the JSON). ComfyUI lists them in\n"
-             "its template browser under this pack; each carries this description in a Note node. The model\n"
-             "names are the widgets' defaults: pick your own files in the loaders.\n"]
+             "Generated by `python scripts/make_workflows.py` from `devkit/example_workflows.py` (edit that, not\n"
+             "the JSON or the .jpg thumbnails). ComfyUI lists them in its template browser under this pack; each\n"
+             "carries this description in a Note node, and its loaders name the files with a public download\n"
+             "(node `properties.models`), so the frontend shows where they go. The model names are the widgets'\n"
+             "defaults: pick your own files in the loaders.\n"]
     for name, (title, text) in DESCRIPTIONS.items():
         parts.append(f"\n## `{name}.json`: {title.split(': ', 1)[1]}\n\n{text}\n")
     return "".join(parts)
 
 
+def thumbnail(workflow: dict):
+    """The workflow's layout (its DEIG_InstanceLayout node) drawn by the preview node's drawing on a
+    blank canvas of the layout's aspect, long side THUMB_LONG_SIDE: a PIL image."""
+    from comfyui_deig.deig_core.layout import parse_layout
+    from comfyui_deig.deig_core.preview import layout_picture
+
+    node = next(n for n in workflow["nodes"] if n["type"] == "DEIG_InstanceLayout")
+    value, width, height = node["widgets_values"][:3]
+    scale = THUMB_LONG_SIDE / max(width, height)
+    return layout_picture(parse_layout(value), round(width * scale), round(height * scale))
+
+
+def jpeg_bytes(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
 def generated_files() -> dict:
-    """File name in workflows/ -> its text."""
+    """File name in example_workflows/ -> its text (str) or, for thumbnails, a PIL image."""
     files = {}
     for name, graph in WORKFLOWS.items():
         wf = ui_workflow(deig_graph(note=note_text(name), **graph), DESCRIPTIONS[name][0])
         files[f"{name}.json"] = json.dumps(wf, indent=1, ensure_ascii=False) + "\n"
+        files[f"{name}.jpg"] = thumbnail(wf)
     files["README.md"] = readme()
     return files
 
 
 def write_all() -> None:
     OUT.mkdir(exist_ok=True)
-    for name, text in generated_files().items():
-        (OUT / name).write_text(text, encoding="utf-8")
+    for name, content in generated_files().items():
+        if isinstance(content, str):
+            (OUT / name).write_text(content, encoding="utf-8")
+        else:
+            (OUT / name).write_bytes(jpeg_bytes(content))

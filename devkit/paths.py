@@ -17,7 +17,11 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACK_PACKAGE = "comfyui_deig"      # name the tests import the pack as (a symlink to the repo)
-PACK_FOLDER = "ComfyUI-DEIG"       # name of the pack's folder inside the host's custom_nodes/
+PACK_FOLDER = "ComfyUI-DEIG"       # name of the pack's folder inside the host's custom_nodes/ (git clone)
+REGISTRY_FOLDER = "deig"          # the folder the Registry/Manager installs it under (the pyproject name)
+PINNED_FRONTEND = "1.32.9"         # the frontend ComfyUI 0.3.75 pins (installed in the venv)
+NEW_FRONTEND = "1.58.1"            # newest comfyui-frontend-package, served with --front-end-root
+FRONTENDS = (PINNED_FRONTEND, NEW_FRONTEND)
 PACK_SUBPACKAGES = ("deig_core", "deig_eval")  # importable only as comfyui_deig.<name> in dev code
 
 
@@ -55,6 +59,19 @@ def models_cache_dir() -> Path:
 def pack_link() -> Path:
     """The pack's entry in the host's custom_nodes/."""
     return host_dir() / "custom_nodes" / PACK_FOLDER
+
+
+def frontends_dir() -> Path:
+    """Where ``make setup`` pip-installs extra frontend versions, one folder per version."""
+    return REPO_ROOT / ".host" / "frontends"
+
+
+def frontend_root(version: str) -> Path | None:
+    """``--front-end-root`` for a frontend version: None for the pinned one (the host's default),
+    else the static folder of ``frontends_dir()/VERSION`` (installed by ``make setup``)."""
+    if version == PINNED_FRONTEND:
+        return None
+    return frontends_dir() / version / "comfyui_frontend_package" / "static"
 
 
 def artifacts_dir() -> Path:
@@ -114,6 +131,8 @@ _KEYS = {
     "models-cache": models_cache_dir,
     "pack-link": pack_link,
     "artifacts": artifacts_dir,
+    "frontends": frontends_dir,
+    "new-frontend": lambda: NEW_FRONTEND,
     "managed": lambda: "1" if host_is_managed() else "0",
 }
 

@@ -1,7 +1,7 @@
 """A real ComfyUI server (the host's ``main.py --cpu``) with this pack, for e2e and browser tests.
 
 The server runs from an isolated base directory (``--base-directory``): its ``custom_nodes/`` holds
-only ``ComfyUI-DEIG -> this repo``, ``models/`` is the tree given (synthetic models), and input,
+only ``<pack folder> -> this repo`` (``ComfyUI-DEIG`` as cloned, or the Registry's ``deig``), ``models/`` is the tree given (synthetic models), and input,
 output, temp and user folders are fresh, and so is the database. Nothing is written into the host.
 """
 from __future__ import annotations
@@ -26,12 +26,12 @@ from . import paths
 log = logging.getLogger(__name__)
 
 
-def frontend_settings() -> dict:
-    """Settings of a returning user: no template browser over the canvas on first load and no
-    what's-new notice."""
+def frontend_settings(version: str | None = None) -> dict:
+    """Settings of a returning user of frontend ``version`` (default: the venv's): no template
+    browser over the canvas on first load and no what's-new notice."""
     settings = {"Comfy.TutorialCompleted": True}
     try:
-        settings["Comfy.InstalledVersion"] = importlib.metadata.version("comfyui-frontend-package")
+        settings["Comfy.InstalledVersion"] = version or importlib.metadata.version("comfyui-frontend-package")
     except importlib.metadata.PackageNotFoundError:
         pass
     return settings
@@ -79,7 +79,8 @@ class ComfyServer:
     """Start with :meth:`start`, always :meth:`stop` (also a context manager)."""
 
     def __init__(self, base_dir: Path, models_dir: Path | None = None, port: int | None = None,
-                 extra_args: tuple[str, ...] = (), host_dir: Path | None = None, python: Path | None = None):
+                 extra_args: tuple[str, ...] = (), host_dir: Path | None = None, python: Path | None = None,
+                 frontend: str = paths.PINNED_FRONTEND, pack_folder: str = paths.PACK_FOLDER):
         self.base_dir = Path(base_dir)
         self.host_dir = Path(host_dir or paths.host_dir())
         self.python = Path(python or paths.venv_python())
@@ -89,7 +90,12 @@ class ComfyServer:
         self.input_dir = self.base_dir / "input"
         self.log_path = self.base_dir / "server.log"
         self.client_id = uuid.uuid4().hex
-        self.extra_args = tuple(extra_args)
+        self.frontend = frontend           # frontend version served (PINNED_FRONTEND: the host's default)
+        self.pack_folder = pack_folder     # the pack's folder name in custom_nodes/ (git clone or Registry name)
+        root = paths.frontend_root(frontend)
+        if root is not None and not (root / "index.html").is_file():
+            raise ServerError(f"frontend {frontend} is not installed at {root} (run make setup)")
+        self.extra_args = tuple(extra_args) + (("--front-end-root", str(root)) if root is not None else ())
         self._proc: subprocess.Popen | None = None
         self._log_fh = None
         self._prepare(models_dir)
@@ -98,13 +104,13 @@ class ComfyServer:
     def _prepare(self, models_dir: Path | None) -> None:
         for sub in ("custom_nodes", "input", "output", "temp", "user"):
             (self.base_dir / sub).mkdir(parents=True, exist_ok=True)
-        link = self.base_dir / "custom_nodes" / paths.PACK_FOLDER
+        link = self.base_dir / "custom_nodes" / self.pack_folder
         if not link.is_symlink():
             os.symlink(paths.REPO_ROOT, link)
         settings = self.base_dir / "user" / "default" / "comfy.settings.json"
         if not settings.exists():  # a returning user: no first-run template browser over the canvas
             settings.parent.mkdir(parents=True, exist_ok=True)
-            settings.write_text(json.dumps(frontend_settings(), indent=1))
+            settings.write_text(json.dumps(frontend_settings(self.frontend), indent=1))
         models = self.base_dir / "models"
         if models_dir is not None and not models.exists():
             os.symlink(Path(models_dir).resolve(), models)

@@ -72,7 +72,7 @@ def outcome(entry: dict) -> str:
 
 def soak(server, prompts: int, interrupts: int, seed: int = 0, log=print) -> dict:
     rng = random.Random(seed)
-    base = to_api(json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text()), server.object_info())
+    base = to_api(json.loads((REPO_ROOT / "example_workflows" / "deig_three_people.json").read_text()), server.object_info())
 
     def deig_prompt(i: int, size=None, instances=None) -> dict:
         p = json.loads(json.dumps(base))

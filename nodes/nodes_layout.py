@@ -57,23 +57,24 @@ class InstanceLayout(io.ComfyNode):
             log.warning("DEIG Instance Layout: %d instances; DEIG was trained with up to %d, expect weaker control",
                         len(instances), TRAINED_MAX_INSTANCES)
         if masks is not None:
-            instances, masks = _instances_from_masks(instances, masks)
+            instances, masks = masks_to_instances(instances, masks)
         return io.NodeOutput(Layout(tuple(instances), masks))
 
 
-def _instances_from_masks(instances: list[Instance], masks: torch.Tensor):
+def masks_to_instances(instances: list[Instance], masks: torch.Tensor, node: str = "DEIG Instance Layout"):
+    """Each instance's box becomes its mask's bounding box; returns (instances, binary masks)."""
     masks = masks.float()
     if masks.ndim == 2:
         masks = masks[None]
     if masks.shape[0] != len(instances):
-        raise ValueError(f"DEIG Instance Layout: input 'masks' has {masks.shape[0]} masks but the layout has "
+        raise ValueError(f"{node}: input 'masks' has {masks.shape[0]} masks but the layout has "
                          f"{len(instances)} instances; give one mask per instance, in layout order")
     out = []
     h, w = masks.shape[-2:]
     for i, (inst, m) in enumerate(zip(instances, masks)):
         ys, xs = torch.nonzero(m > 0.5, as_tuple=True)
         if len(ys) == 0:
-            raise ValueError(f"DEIG Instance Layout: input 'masks': mask {i + 1} is empty")
+            raise ValueError(f"{node}: input 'masks': mask {i + 1} ({inst.text[:40]!r}) is empty")
         box = (xs.min().item() / w, ys.min().item() / h, (xs.max().item() + 1) / w, (ys.max().item() + 1) / h)
         out.append(Instance(box=box, text=inst.text))
     return out, (masks > 0.5).float()

@@ -44,7 +44,7 @@ def main() -> int:
         try:
             for s in servers:
                 s.start()
-            workflow = json.loads((REPO / "workflows" / "deig_three_people.json").read_text())
+            workflow = json.loads((REPO / "example_workflows" / "deig_three_people.json").read_text())
             prompt = to_api(workflow, servers[0].object_info())
             set_inputs(prompt, "EmptyLatentImage", width=args.size, height=args.size)
             set_inputs(prompt, "KSampler", steps=args.steps, cfg=1.0)

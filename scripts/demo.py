@@ -1,4 +1,4 @@
-"""`make demo`: run workflows/deig_three_people.json on a headless ComfyUI with this pack, save the
+"""`make demo`: run example_workflows/deig_three_people.json on a headless ComfyUI with this pack, save the
 image under out/ and print its path.
 
 With the real weights in the host's model folders (the files the workflow names) they are used.
@@ -18,12 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from devkit import paths  # noqa: E402
-from devkit.example_models import CHECKPOINTS, DEIG, T5, install_example_models  # noqa: E402
+from devkit.example_models import CHECKPOINTS, DEIG_RELEASE, T5, install_example_models  # noqa: E402
 from devkit.server import ComfyServer  # noqa: E402
 from devkit.workflow_api import set_inputs, to_api  # noqa: E402
 
-WORKFLOW = REPO / "workflows" / "deig_three_people.json"
-NEEDED = {"checkpoints": CHECKPOINTS[0], "deig": DEIG, "text_encoders": T5}
+WORKFLOW = REPO / "example_workflows" / "deig_three_people.json"
+NEEDED = {"checkpoints": CHECKPOINTS[0], "deig": DEIG_RELEASE, "text_encoders": T5}
 
 
 def missing_weights(models: Path) -> list[str]:

@@ -1,4 +1,4 @@
-# Source me: sets REPO_ROOT, HOST_DIR, VENV, VPY, PKGS_DIR, PACK_LINK, HOST_MANAGED from devkit/paths.py,
+# Source me: sets REPO_ROOT, HOST_DIR, VENV, VPY, PKGS_DIR, PACK_LINK, HOST_MANAGED, FRONTENDS_DIR, NEW_FRONTEND from devkit/paths.py,
 # the one place that knows the paths (it honours COMFYUI_PATH).
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _deig_host() { python3 "$REPO_ROOT/devkit/paths.py" "$1"; }
@@ -8,4 +8,6 @@ VPY="$(_deig_host python)"
 PKGS_DIR="$(_deig_host pkgs)"
 PACK_LINK="$(_deig_host pack-link)"
 HOST_MANAGED="$(_deig_host managed)"
-export REPO_ROOT HOST_DIR VENV VPY PKGS_DIR PACK_LINK HOST_MANAGED
+FRONTENDS_DIR="$(_deig_host frontends)"
+NEW_FRONTEND="$(_deig_host new-frontend)"
+export REPO_ROOT HOST_DIR VENV VPY PKGS_DIR PACK_LINK HOST_MANAGED FRONTENDS_DIR NEW_FRONTEND

@@ -33,6 +33,16 @@ elif [ ! -f "$HOST_DIR/main.py" ]; then
   echo "COMFYUI_PATH=$HOST_DIR has no main.py" >&2; exit 1
 fi
 
+# 2b. The newest frontend in its own folder (browser tests serve it with --front-end-root); the venv
+#     keeps the one the host pins. No dependencies: the wheel is static files only.
+FE_DIR="$FRONTENDS_DIR/$NEW_FRONTEND"
+if [ "$(cat "$FE_DIR/.deig-installed" 2>/dev/null)" != "$NEW_FRONTEND" ]; then
+  step "pip install comfyui-frontend-package==$NEW_FRONTEND into $FE_DIR"
+  rm -rf "$FE_DIR"
+  pip_q install --quiet --no-deps --target "$FE_DIR" "comfyui-frontend-package==$NEW_FRONTEND"
+  echo "$NEW_FRONTEND" > "$FE_DIR/.deig-installed"
+fi
+
 # 3. The pack: linked into the host's custom_nodes/, and importable as package comfyui_deig for tests.
 link() {  # link TARGET LINKPATH: (re)point a symlink, never clobber a real folder
   if [ -L "$2" ]; then [ "$(readlink "$2")" = "$1" ] || ln -sfn "$1" "$2"

@@ -13,6 +13,7 @@ Fixtures: ``host_dir``, ``models_dir``, ``comfy_server``, ``artifacts_dir``, ``b
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -108,10 +109,21 @@ def comfy_server(tmp_path_factory, models_dir, host_dir):
     """A real ComfyUI server with this pack (``devkit.server.ComfyServer``): ``base_url``,
     ``submit(prompt) -> prompt_id``, ``wait(prompt_id, timeout) -> history entry``, ``run(prompt)``,
     ``output_files(entry)``, ``object_info(node=None)``, ``output_dir``, ``log_path``, ``log_tail()``.
-    Always stopped at the end of the session."""
+    Always stopped at the end of the session. The pack's folder in its custom_nodes/ is ``ComfyUI-DEIG``
+    (a git clone), or ``$DEIG_PACK_FOLDER`` (e.g. ``deig``, where the Registry installs it).
+    tests/browser/ has its own: one server per frontend."""
+    pack_folder = os.environ.get("DEIG_PACK_FOLDER", "").strip() or paths.PACK_FOLDER
+    with running_server(tmp_path_factory.mktemp("comfy"), models_dir, host_dir, pack_folder=pack_folder) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_server(base_dir, models_dir, host_dir, **kwargs):
+    """A started ``ComfyServer`` (``kwargs``: frontend, pack_folder, ...), stopped and its log kept
+    in test-artifacts/server-logs/ on exit."""
     from devkit.server import ComfyServer
 
-    server = ComfyServer(tmp_path_factory.mktemp("comfy"), models_dir=models_dir, host_dir=host_dir)
+    server = ComfyServer(base_dir, models_dir=models_dir, host_dir=host_dir, **kwargs)
     try:
         server.start()
         yield server

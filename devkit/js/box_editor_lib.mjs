@@ -3,6 +3,9 @@
 // Waits are conditions with timeouts, never fixed sleeps.
 
 export const NODE_CLASS = 'DEIG_InstanceLayout';
+// Tall enough for the whole node in every renderer: 1.58's Vue nodes lay the editor out at the node's
+// full width, so its canvas (and the node) is taller than in the classic canvas.
+export const VIEWPORT = { width: 1280, height: 1040 };
 
 /** Server-side settings for a quiet, deterministic page: no first-run dialogs, chosen renderer. */
 export async function prepareSettings(baseUrl, { vueNodes = false } = {}) {

@@ -179,9 +179,20 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
   id = await L.addLayoutNode(page);
   const prim = await L.addNode(page, 'PrimitiveStringMultiline', 700, 130, { value: '[{"box": [0, 0, 0.5, 0.5], "text": "from a link"}]' });
   await L.connect(page, prim, 0, id, 'layout');
-  await L.editorLocator(page, id).locator('.deig-be-note', { hasText: 'linked' }).waitFor();
-  await L.dragNorm(page, id, [0.2, 0.2], [0.6, 0.6]);
+  // 1.58 hides the widget of a linked input altogether (stock behaviour for every widget, both renderers):
+  // then there is no editor to use, which is read-only enough; elsewhere the editor says so.
+  // The editor refreshes on the connection change; wait for its "linked" note or for the frontend to
+  // have hidden it.
+  out.linkedHidden = await page.waitForFunction((id) => {
+    const el = document.querySelector(`[data-deig-node-id="${id}"]`);
+    if (!el || !el.isConnected || !el.getClientRects().length) return 'hidden';
+    const note = [...el.querySelectorAll('.deig-be-note')].find((n) => /linked/.test(n.textContent) && n.getClientRects().length);
+    return note ? 'note' : false;
+  }, id, { polling: 100 }).then((h) => h.jsonValue()) === 'hidden';
+  if (!out.linkedHidden) {
+    await L.dragNorm(page, id, [0.2, 0.2], [0.6, 0.6]);
+    out.linkedAddDisabled = await L.editorLocator(page, id).getByRole('button', { name: '+ Box' }).isDisabled();
+  }
   out.linkedValue = (await L.editorState(page, id)).value;
-  out.linkedAddDisabled = await L.editorLocator(page, id).getByRole('button', { name: '+ Box' }).isDisabled();
   return out;
-}, { timeout: 60000 });
+}, { timeout: 60000, viewport: L.VIEWPORT });

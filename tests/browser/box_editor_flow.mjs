@@ -44,7 +44,8 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   // Every .js under web/js is listed by the server and imported by the frontend; the editor's
   // relative imports resolve to the same URLs, so each module should be requested once.
   const packRequests = [];
-  const onRequest = (req) => { if (req.url().includes('/extensions/ComfyUI-DEIG/')) packRequests.push(new URL(req.url()).pathname); };
+  const packUrl = args[1] || '/extensions/ComfyUI-DEIG/';
+  const onRequest = (req) => { if (req.url().includes(packUrl)) packRequests.push(new URL(req.url()).pathname); };
   page.on('request', onRequest);
   await openComfy(page, baseUrl);
   out.vueNodesSetting = await page.evaluate(() => window.app.extensionManager.setting.get('Comfy.VueNodes.Enabled'));
@@ -189,7 +190,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
     const app = window.app;
     const wf = app.graph.serialize();
     const prompt = await app.graphToPrompt();
-    return { wf, widgetsValues: wf.nodes.find((n) => n.id === id).widgets_values,
+    return { wf, widgetsValues: wf.nodes.find((n) => String(n.id) === String(id)).widgets_values,
       apiLayout: prompt.output[String(id)].inputs.layout };
   }, { id });
   out.savedWidgetsValues = saved.widgetsValues;
@@ -220,7 +221,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   const results = {};
   for (const [name, v] of [['invalidJson', bad], ['invalidBox', badBox]]) {
     const wf = structuredClone(saved.wf);
-    wf.nodes.find((n) => n.id === id).widgets_values[0] = v;
+    wf.nodes.find((n) => String(n.id) === String(id)).widgets_values[0] = v;
     await page.evaluate(async (wf) => { await window.app.loadGraphData(wf); }, wf);
     await L.tagEditors(page);
     const err = L.editorLocator(page, id).locator('.deig-be-error');
@@ -230,7 +231,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
       const node = app.graph.getNodeById(id);
       const wf = app.graph.serialize();
       return { value: node.widgets.find((w) => w.name === 'layout').value, nodes: app.graph.nodes.length,
-        serializedValue: wf.nodes.find((n) => n.id === id).widgets_values[0],
+        serializedValue: wf.nodes.find((n) => String(n.id) === String(id)).widgets_values[0],
         widthWidget: node.widgets.find((w) => w.name === 'width').value };
     }, id);
     results[name].message = await err.innerText();
@@ -245,4 +246,4 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   results.errorHiddenAfterReset = await L.editorLocator(page, id).locator('.deig-be-error').isHidden();
   out.malformed = results;
   return out;
-}, { timeout: 60000 });
+}, { timeout: 60000, viewport: L.VIEWPORT });

@@ -1,6 +1,6 @@
 """The box editor on DEIG_InstanceLayout, driven with real mouse and keyboard input in headless
-Chromium against the real ComfyUI server, in both node renderers (classic litegraph canvas and the
-Vue "Nodes 2.0" renderer of the pinned frontend).
+Chromium against the real ComfyUI server, on both frontends (the pinned 1.32.9 and the newest 1.58.1,
+see conftest.py) and in both node renderers (classic litegraph canvas and the Vue "Nodes 2.0" one).
 
 One browser script per renderer (``box_editor_flow.mjs``) performs the whole user story and reports
 what it saw; the assertions are here.
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from devkit import paths
+from devkit.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser
 
@@ -21,23 +22,32 @@ HERE = Path(__file__).parent
 FLOW = HERE / "box_editor_flow.mjs"
 CONTEXT = HERE / "box_editor_context.mjs"
 UNITS = HERE / "box_editor_units.mjs"
+ROUNDTRIP = HERE / "box_editor_roundtrip.mjs"
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
-PACK_URL = "/extensions/ComfyUI-DEIG/"
 WEB_JS = paths.REPO_ROOT / "web" / "js"
 EXPECTED_MODULES = {p.relative_to(WEB_JS).as_posix() for p in WEB_JS.rglob("*.js")}  # every file the frontend serves
 TOL = 1e-3  # drawn coordinates come from screen pixels; what is stored must then round-trip exactly
 
 
-def _pack_errors(result: dict) -> list:
-    """Console errors, uncaught page errors and failed requests that come from this pack's files
-    (its URL in the source or stack, or the editor's log tag). Not counted: the frontend's own
-    lookups of node names on the (unreachable) Comfy registry, which mention DEIG node ids."""
-    def mine(text: str) -> bool:
-        return PACK_URL in (text or "") or "[DEIG box editor]" in (text or "")
+def _pack_url(server) -> str:
+    return f"/extensions/{server.pack_folder}/"
 
-    return ([e for e in result["consoleErrors"] if mine(e.get("url")) or mine(e.get("text"))]
+
+def _pack_errors(result: dict, server) -> list:
+    """Console errors, uncaught page errors, failed requests and deprecation warnings that come from
+    this pack's files (its URL in the source or stack, or the editor's log tag); then every other
+    console error the stock frontend does not log anyway (devkit.browser.unexpected_errors).
+    Not counted: the frontend's own lookups of node names on the (unreachable) Comfy registry."""
+    pack_url = _pack_url(server)
+
+    def mine(text: str) -> bool:
+        return pack_url in (text or "") or "[DEIG box editor]" in (text or "")
+
+    pack = ([e for e in result["consoleErrors"] if mine(e.get("url")) or mine(e.get("text"))]
             + [e for e in result["pageErrors"] if mine(e)]
-            + [r for r in result["requestFailures"] if mine(r.get("url"))])
+            + [r for r in result["requestFailures"] if mine(r.get("url"))]
+            + [d for d in result.get("deprecations", []) if mine(d.get("stack"))])
+    return pack + [e for e in unexpected_errors(result, server.base_url, server.frontend) if e not in pack]
 
 
 def _boxes(items):
@@ -55,17 +65,22 @@ def _parse_py(value: str):
     return dump_layout(parse_layout(value))
 
 
-@pytest.mark.parametrize("mode", ["classic", "vue"])
+RENDERERS = ["classic", "vue"]
+
+
+@pytest.mark.parametrize("mode", RENDERERS)
 def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
-    r = browser(FLOW, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode,))
+    pack_url = _pack_url(comfy_server)
+    r = browser(FLOW, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, pack_url))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
 
-    # The pack loaded cleanly: extension registered, each module fetched once, no errors from it.
+    # The pack loaded cleanly: extension registered, each module fetched once, no errors or
+    # deprecation warnings from it, no console error the stock frontend would not log anyway.
     assert r["load"]["registered"]
-    mods = [p.split(PACK_URL, 1)[1] for p in r["load"]["packModules"]]
+    mods = [p.split(pack_url, 1)[1] for p in r["load"]["packModules"]]
     assert set(mods) == EXPECTED_MODULES and len(mods) == len(set(mods)), mods
-    assert _pack_errors(r) == []
+    assert _pack_errors(r, comfy_server) == []
 
     # The editor replaced the textarea in place, in the renderer asked for.
     assert r["vueNodesSetting"] is (mode == "vue")
@@ -138,6 +153,36 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
         assert (artifacts_dir / name).stat().st_size > 5000, name
 
 
+def test_layout_survives_paste_reload_and_the_other_frontend(comfy_server, other_frontend_server, browser,
+                                                             artifacts_dir):
+    """Drawn in one frontend (classic canvas), copy/pasted and reloaded there, saved, then loaded in the
+    other frontend (Vue nodes): the value is the same string everywhere, and both frontends write it
+    to widgets_values at the same place (1.58 adds widgets_values_named beside it)."""
+    saved_file = artifacts_dir / "saved_workflow.json"
+    a = browser(ROUNDTRIP, comfy_server.base_url, artifacts_dir / "save", timeout=300,
+                args=("classic", "save", str(saved_file)))
+    assert "error" not in a, a.get("error")
+    assert _pack_errors(a, comfy_server) == []
+    original = a["original"]
+    assert [it["text"] for it in json.loads(original)] == ["a red sports car", "a small brown dog"]
+    assert len(a["pasteIds"]) == 1
+    assert [(n["value"], n["rows"], n["widgetType"]) for n in a["afterPaste"]] == \
+        [(original, ["a red sports car", "a small brown dog"], "deig_box_editor")] * 2
+    assert [(n["value"], n["rows"]) for n in a["afterReload"]] == [(original, ["a red sports car", "a small brown dog"])] * 2
+    for node in a["savedNodes"]:
+        assert node["widgets_values"] == [original, 512, 512]
+        if comfy_server.frontend != paths.PINNED_FRONTEND:
+            assert node["widgets_values_named"] == {"layout": original, "width": 512, "height": 512}
+
+    b = browser(ROUNDTRIP, other_frontend_server.base_url, artifacts_dir / "load", timeout=300,
+                args=("vue", "load", str(saved_file)))
+    assert "error" not in b, b.get("error")
+    assert _pack_errors(b, other_frontend_server) == []
+    assert [(n["value"], n["rows"], n["widgetType"]) for n in b["loaded"]] == \
+        [(original, ["a red sports car", "a small brown dog"], "deig_box_editor")] * 2
+    assert b["reserialised"] == [[original, 512, 512]] * 2
+
+
 def _bench_doc() -> dict:
     """A few DEIG-Bench entries: the shared benchmark file's first five, or a made-up stand-in."""
     if BENCH.is_file():
@@ -151,17 +196,17 @@ def _bench_doc() -> dict:
     ]}
 
 
-@pytest.mark.parametrize("mode", ["classic", "vue"])
+@pytest.mark.parametrize("mode", RENDERERS)
 def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, mode):
     from comfyui_deig.deig_core.layout import bench_entry, dump_layout, parse_layout
 
     bench = _bench_doc()
     bench_path = artifacts_dir / "bench.json"
     bench_path.write_text(json.dumps(bench, indent=1))
-    r = browser(CONTEXT, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, str(bench_path)))
+    r = browser(CONTEXT, comfy_server.base_url, artifacts_dir, timeout=600, args=(mode, str(bench_path)))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
-    assert _pack_errors(r) == []
+    assert _pack_errors(r, comfy_server) == []
 
     # Aspect: the node's widgets, then a downstream EmptyLatentImage, which wins (said in the status
     # line) and is followed when its values change; the node's own size is never overwritten.
@@ -207,8 +252,11 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     assert r["rawErrorValue"] == '[{"box": [0.25, 0.25'
     assert r["valueAfterRawUndo"] == r["appendedValue"]
 
-    # A linked layout input makes the editor read-only.
-    assert r["linkedValue"] == "[]" and r["linkedAddDisabled"] is True
+    # A linked layout input makes the editor read-only; 1.58 hides the widget of a linked input (any
+    # widget's, in both renderers), so there the editor is simply not shown.
+    hides_linked = comfy_server.frontend == paths.NEW_FRONTEND
+    assert r["linkedHidden"] is hides_linked
+    assert r["linkedValue"] == "[]" and (hides_linked or r["linkedAddDisabled"] is True)
     assert (artifacts_dir / f"context_{mode}.png").is_file() and (artifacts_dir / f"import_dialog_{mode}.png").is_file()
 
 
@@ -305,5 +353,5 @@ def test_editor_modules_match_backend(tmp_path):
         assert got == {"caption": caption, "value": dump_layout(instances)}
 
     # Instance colours are the preview node's colours.
-    from comfyui_deig.nodes.nodes_preview import instance_color
+    from comfyui_deig.deig_core.preview import instance_color
     assert [tuple(c) for c in out["colors"]] == [instance_color(i) for i in range(len(out["colors"]))]

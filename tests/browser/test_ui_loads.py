@@ -11,14 +11,14 @@ from devkit.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser
 SCRIPT = Path(__file__).with_name("ui_loads.mjs")
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+WORKFLOWS = Path(__file__).resolve().parents[2] / "example_workflows"
 
 
 def test_frontend_loads_with_deig_nodes_and_example_workflows(comfy_server, browser, artifacts_dir):
     result = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=180)
     assert "DEIG_InstanceLayout" in result["deigNodes"], result
     assert result["nodeTypeCount"] > 100
-    assert unexpected_errors(result, comfy_server.base_url) == []
+    assert unexpected_errors(result, comfy_server.base_url, comfy_server.frontend) == []
     assert (artifacts_dir / "ui_loaded.png").is_file()
 
     templates = result["templates"]

@@ -19,7 +19,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir }) => {
     const listing = await (await fetch('/workflow_templates')).json();
     const out = {};
     for (const [pack, names] of Object.entries(listing)) {
-      if (!pack.includes('DEIG')) continue;
+      if (!/deig/i.test(pack)) continue;
       for (const name of names) {
         const wf = await (await fetch(`/api/workflow_templates/${pack}/${name}.json`)).json();
         await window.app.loadGraphData(wf);

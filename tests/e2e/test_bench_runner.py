@@ -20,7 +20,7 @@ from devkit.server import ComfyServer, PromptError
 @pytest.fixture(scope="module")
 def api_prompt(comfy_server, models_dir):
     install_example_models(models_dir)
-    workflow = json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text())
+    workflow = json.loads((REPO_ROOT / "example_workflows" / "deig_three_people.json").read_text())
     prompt = to_api(workflow, comfy_server.object_info())
     set_inputs(prompt, "EmptyLatentImage", width=64, height=64)
     set_inputs(prompt, "KSampler", steps=1, cfg=1.0)  # cfg 1: no unconditional pass
@@ -116,7 +116,7 @@ def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, a
     """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks."""
     bench = tmp_path / "mig.json"
     bench.write_text(json.dumps(mig_bench(2)))
-    broken = json.loads((REPO_ROOT / "workflows" / "deig_three_people.json").read_text())
+    broken = json.loads((REPO_ROOT / "example_workflows" / "deig_three_people.json").read_text())
     next(n for n in broken["nodes"] if n["type"] == "CheckpointLoaderSimple")["widgets_values"][0] = \
         "no_such_checkpoint.safetensors"
     (tmp_path / "broken.json").write_text(json.dumps(broken))

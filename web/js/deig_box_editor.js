@@ -12,7 +12,7 @@
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { BoxEditor, MIN_NODE_WIDTH } from "./editor/editor.js";
-import { widgetOf } from "./editor/node_glue.js";
+import { replaceWidget, widgetOf } from "./editor/node_glue.js";
 import { drawOverview } from "./editor/overview.js";
 
 const NODE_CLASS = "DEIG_InstanceLayout";
@@ -48,28 +48,14 @@ function attach(node) {
   if (!old || old.type === "deig_box_editor") return;
   const editor = new BoxEditor(node, app, api);
   editor.setValue(old.value ?? "[]");
-  const widget = node.addDOMWidget("layout", "deig_box_editor", editor.root, {
+  const widget = replaceWidget(node, old, () => node.addDOMWidget("layout", "deig_box_editor", editor.root, {
     getValue: () => editor.state.value,
     setValue: (v) => editor.setValue(v),
     getMinHeight: () => editor.minHeight(),
     hideOnZoom: true,
-  });
+  }));
   editor.widget = widget;
   widget.label = old.label;
-  // Same place in node.widgets as the textarea had: widgets_values is positional.
-  const at = node.widgets.indexOf(old);
-  const mine = node.widgets.indexOf(widget);
-  if (at < 0 || mine < 0) {
-    if (mine >= 0) node.widgets.splice(mine, 1);
-    try { widget.onRemove?.(); } catch { /* not registered */ }
-    throw new Error("the layout widget moved while the editor was being attached");
-  }
-  node.widgets.splice(mine, 1);
-  node.widgets.splice(at, 1, widget);
-  // The textarea leaves the node. removeWidget() would also detach the "layout" input socket from
-  // its widget, so it is dropped by hand; hidden keeps the DOM-widget overlay from ever showing it.
-  old.hidden = true;
-  try { old.onRemove?.(); } catch { /* nothing registered yet */ }
   editors.add(editor);
 
   // Classic canvas, zoomed out: the frontend hides DOM widgets there; draw the boxes on the node.

@@ -40,6 +40,10 @@ export class CanvasView {
     // reports type "textarea" (its rule for text fields with their own history). This element has
     // its own undo, so it reports that type; without it Ctrl+Z here would also undo the graph.
     Object.defineProperty(c, "type", { value: "textarea", enumerable: false });
+    // Frontend 1.58 asks instead whether the focused element is an INPUT/TEXTAREA or contentEditable,
+    // in a window listener that runs before this element's own: editable, but nothing is ever typed in.
+    c.contentEditable = "true";
+    for (const type of ["beforeinput", "paste", "drop"]) c.addEventListener(type, (e) => e.preventDefault());
     this.canvas = c;
     this.ctx = c.getContext("2d");
     c.addEventListener("pointerdown", (e) => this._onDown(e));

@@ -156,7 +156,7 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
   download.addEventListener("click", () => {
     const blob = new Blob([out.value], { type: "application/json" });
     const url = URL.createObjectURL(blob);
-    const a = el("a", "", { href: url, download: "deig_layout.json" });
+    const a = el("a", "deig-be-download", { href: url, download: "deig_layout.json", hidden: true });
     document.body.append(a);
     a.click();
     a.remove();

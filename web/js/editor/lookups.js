@@ -4,7 +4,7 @@
 // caption).
 
 import { pyStrip } from "./layout_json.js";
-import { widgetOf } from "./node_glue.js";
+import { rootGraph, widgetOf } from "./node_glue.js";
 import { missingModels, tokenCounts } from "./server_checks.js";
 import { findT5Name, modelChoices } from "./sources.js";
 
@@ -60,7 +60,7 @@ export class Lookups {
       this.counts.clear();
       this.texts();
     }
-    const choices = modelChoices(ed.app?.graph);
+    const choices = modelChoices(rootGraph(ed.app));
     const key = JSON.stringify(choices);
     if (key === this._modelsKey) return;
     this._modelsKey = key;
@@ -79,7 +79,7 @@ export function encodePromptEffect(encode, text, app) {
   const put = (v) => {
     if (!w) return;
     w.value = v;
-    app?.graph?.setDirtyCanvas?.(true, true);
+    rootGraph(app)?.setDirtyCanvas?.(true, true);
   };
   return { apply: () => put(text), revert: () => put(before) };
 }

@@ -20,7 +20,7 @@ export function intValue(v) {
 export function originOf(node, name) {
   try {
     const slot = node.inputs?.findIndex((i) => i.name === name) ?? -1;
-    if (slot < 0 || node.inputs[slot].link == null) return null;
+    if (slot < 0 || !slotLinked(node, slot)) return null;
     const link = node.getInputLink?.(slot);
     const origin = link ? node.graph?.getNodeById?.(link.origin_id) : null;
     if (!origin) return null;
@@ -30,8 +30,23 @@ export function originOf(node, name) {
   }
 }
 
+/**
+ * Whether input slot `slot` has a link. Through the node's API (1.58 deprecates reading
+ * `input.link`; every frontend since 1.2x has isInputConnected), the field only as a fallback.
+ */
+function slotLinked(node, slot) {
+  if (typeof node.isInputConnected === "function") return node.isInputConnected(slot);
+  return node.inputs?.[slot]?.link != null;
+}
+
 export function isInputLinked(node, name) {
-  return node.inputs?.some((i) => (i.widget?.name === name || i.name === name) && i.link != null) ?? false;
+  const slot = node.inputs?.findIndex((i) => i.widget?.name === name || i.name === name) ?? -1;
+  return slot >= 0 && slotLinked(node, slot);
+}
+
+/** The graph the user is looking at: `app.rootGraph` (1.58 deprecates `app.graph`; 1.32 has both). */
+export function rootGraph(app) {
+  return app?.rootGraph ?? app?.graph;
 }
 
 export function label(node) {
@@ -98,18 +113,56 @@ export function downstream(start) {
 export function upstreamNeighbours(node, exclude) {
   const out = [];
   (node.inputs ?? []).forEach((inp) => {
-    if (inp.link == null) return;
     const o = originOf(node, inp.name);
     if (o && o.node.id !== exclude.id) out.push(o.node);
   });
   return out;
 }
 
-/** Ask the frontend to record the current graph state (workflow modified flag, graph undo). */
+/**
+ * Ask the frontend to record the current graph state (workflow modified flag, graph undo):
+ * `captureCanvasState()` where it exists (1.58 deprecates `checkState()`, which 1.32 only has).
+ */
 export function notifyGraphChanged(app) {
   try {
     const tracker = app?.extensionManager?.workflow?.activeWorkflow?.changeTracker;
-    if (tracker?.checkState) tracker.checkState();
-    app?.graph?.setDirtyCanvas?.(true, false);
+    if (typeof tracker?.captureCanvasState === "function") tracker.captureCanvasState();
+    else tracker?.checkState?.();
+    rootGraph(app)?.setDirtyCanvas?.(true, false);
   } catch { /* best effort */ }
+}
+
+/**
+ * Put `widget` in the place of `old` on `node`: same index in node.widgets (widgets_values is
+ * positional), and the input socket of that name bound to it. `make()` adds the new widget
+ * (e.g. node.addDOMWidget) and returns it. The old widget leaves the list BEFORE the new one is
+ * added: on 1.58 node.widgets is store-backed and keyed by name, and a second widget with the same
+ * name would be renamed or refused (refusal also unbinds the input socket). removeWidget() is not
+ * used for the same reason: it unbinds the socket. On failure the old widget is put back.
+ */
+export function replaceWidget(node, old, make) {
+  const at = node.widgets.indexOf(old);
+  if (at < 0) throw new Error(`widget ${old.name} is not on the node`);
+  node.widgets.splice(at, 1);
+  let widget;
+  try {
+    widget = make();
+    const mine = node.widgets.indexOf(widget);
+    if (mine < 0) throw new Error(`the frontend refused the new ${old.name} widget`);
+    node.widgets.splice(mine, 1);
+    node.widgets.splice(at, 0, widget);
+  } catch (e) {
+    const mine = widget ? node.widgets.indexOf(widget) : -1;
+    if (mine >= 0) node.widgets.splice(mine, 1);
+    try { widget?.onRemove?.(); } catch { /* not registered */ }
+    node.widgets.splice(at, 0, old);
+    throw e;
+  }
+  for (const input of node.inputs ?? []) {
+    // 1.58 binds a widget socket through a weak `_widget` reference as well as by name.
+    if (input.widget?.name === old.name && "_widget" in input) input._widget = widget;
+  }
+  old.hidden = true;   // the DOM-widget overlay must never show the old element
+  try { old.onRemove?.(); } catch { /* nothing registered yet */ }
+  return widget;
 }

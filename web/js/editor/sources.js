@@ -79,7 +79,7 @@ function throughPreview(n) {
     const next = [];
     for (const x of frontier) {
       for (const inp of x.inputs ?? []) {
-        const o = inp.link == null ? null : originOf(x, inp.name);
+        const o = originOf(x, inp.name);
         if (!o || seen.has(o.node.id)) continue;
         if (classOf(o.node) === PREVIEW_CLASS) return true;
         seen.add(o.node.id);
