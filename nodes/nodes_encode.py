@@ -1,10 +1,13 @@
 """Encode nodes: prompt + instance layout -> CONDITIONING carrying the DEIG grounding.
 
-The CONDITIONING tensor is a valid SD1.5 context (zeros, 77 x 768) so that other conditioning nodes
-accept it; a DEIG-patched model replaces it at every step by the IDE output of the prompt. The DEIG
+The CONDITIONING tensor is a valid SD1.5-shaped placeholder (77 x 768, seeded from the grounding) so that
+other conditioning nodes accept it; a DEIG-patched model replaces it at every step by the IDE output of
+the prompt, before ControlNet or the UNet read it, and refuses it when another node changed it. The DEIG
 data rides in ``model_conds["deig"]`` and is batched by the host per cond/uncond chunk.
 """
 from __future__ import annotations
+
+import zlib
 
 import torch
 from comfy_api.latest import io
@@ -16,8 +19,17 @@ from .types import Layout, LayoutSocket, T5EncoderSocket
 SD15_CONTEXT = (77, 768)
 
 
+def placeholder(grounding: Grounding) -> torch.Tensor:
+    """A context-shaped tensor unique to this grounding (equal groundings give equal tensors)."""
+    digest = 0
+    for t in (grounding.context_t5, grounding.instance_t5, grounding.boxes):
+        digest = zlib.crc32(t.detach().float().cpu().numpy().tobytes(), digest)
+    return torch.randn(1, *SD15_CONTEXT, generator=torch.Generator().manual_seed(digest))
+
+
 def conditioning(grounding: Grounding):
-    return [[torch.zeros(1, *SD15_CONTEXT), {"model_conds": {KEY: DEIGCond(grounding)}}]]
+    text = placeholder(grounding)
+    return [[text, {"model_conds": {KEY: DEIGCond(grounding, text.clone())}}]]
 
 
 def layout_grounding(t5, prompt: str, layout: Layout) -> Grounding:

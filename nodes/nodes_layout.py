@@ -40,7 +40,11 @@ class InstanceLayout(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, layout, width=512, height=512, masks=None):
+    def validate_inputs(cls, layout):
+        # Only 'layout' is named: the host range-checks width and height itself. A linked layout
+        # arrives here as None (its value exists only at execution) and is checked in execute.
+        if layout is None:
+            return True
         try:
             parse_layout(layout)
         except LayoutError as e:

@@ -136,3 +136,11 @@ def test_region_masks_input(model_dirs):
     assert (x1, y1, x2, y2) == (5 / 96, 10 / 64, 40 / 96, 30 / 64)
     with pytest.raises(ValueError, match="input 'masks' has 1 masks but the layout has 2"):
         InstanceLayout.execute(value[:-1] + ', {"box": [0, 0, 1, 1], "text": "b"}]', 768, 512, masks=mask)
+
+
+def test_t5_patcher_clones_like_any_model_patcher(model_dirs, t5_dir):
+    shutil.copytree(t5_dir, model_dirs / "text_encoders" / "flan-t5-tiny")
+    t5 = T5EncoderLoader.execute("flan-t5-tiny", "fp32").args[0]
+    clone = t5.clone()
+    assert type(clone) is type(t5) and clone.encoder is t5.encoder and clone.is_clone(t5)
+    assert torch.equal(clone.encode(["a red car"]), t5.encode(["a red car"]))
