@@ -3,13 +3,13 @@ from typing_extensions import override
 
 from comfy_api.latest import ComfyExtension, io
 
-from . import nodes_apply, nodes_encode, nodes_layout, nodes_loaders, nodes_preview
+from . import nodes_apply, nodes_batch, nodes_encode, nodes_layout, nodes_loaders, nodes_preview
 
 
 class DEIGExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [*nodes_loaders.NODES, *nodes_layout.NODES, *nodes_encode.NODES, *nodes_apply.NODES,
+        return [*nodes_loaders.NODES, *nodes_layout.NODES, *nodes_batch.NODES, *nodes_encode.NODES, *nodes_apply.NODES,
                 *nodes_preview.NODES]
 
 

@@ -14,7 +14,7 @@ from comfy_api.latest import io
 
 from ..deig_core.grounding import Grounding
 from .patch import KEY, DEIGCond
-from .types import Layout, LayoutSocket, T5EncoderSocket
+from .types import Layout, LayoutSocket, T5EncoderSocket, layouts_of
 
 SD15_CONTEXT = (77, 768)
 
@@ -53,14 +53,16 @@ class DEIGEncode(io.ComfyNode):
                 T5EncoderSocket.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
                 io.String.Input("prompt", multiline=True, default="",
                                 tooltip="Global prompt describing the whole image (Flan-T5, up to 128 tokens)"),
-                LayoutSocket.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout)"),
+                LayoutSocket.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout); a "
+                                                     "DEIG Layout Batch of N needs a latent batch of N"),
             ],
             outputs=[io.Conditioning.Output()],
         )
 
     @classmethod
-    def execute(cls, t5, prompt, layout: Layout) -> io.NodeOutput:
-        return io.NodeOutput(conditioning(layout_grounding(t5, prompt, layout)))
+    def execute(cls, t5, prompt, layout) -> io.NodeOutput:
+        groundings = [layout_grounding(t5, prompt, lay) for lay in layouts_of(layout)]
+        return io.NodeOutput(conditioning(Grounding.concat(groundings) if len(groundings) > 1 else groundings[0]))
 
 
 class DEIGEncodeNegative(io.ComfyNode):

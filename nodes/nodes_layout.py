@@ -126,6 +126,9 @@ class LayoutToJSON(io.ComfyNode):
 
     @classmethod
     def execute(cls, layout: Layout) -> io.NodeOutput:
+        if not isinstance(layout, Layout):
+            raise ValueError("DEIG Layout to JSON: input 'layout' is a DEIG Layout Batch; export each layout on its "
+                             "own (connect the batch's layout_list output to run once per layout)")
         text = dump_layout(layout.instances)
         return io.NodeOutput(text, ui=ui.PreviewText(text))
 

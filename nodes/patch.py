@@ -54,7 +54,10 @@ class DEIGCond(comfy.conds.CONDRegular):
                              "ConditioningSetMask with set_cond_area 'mask bounds'); DEIG's boxes are relative to "
                              "the whole image. Draw the region as a box in DEIG Instance Layout, or use "
                              "ConditioningSetMask with set_cond_area 'default'")
-        return self._copy_with(self.cond.repeated(batch_size) if batch_size % self.cond.batch == 0 else self.cond)
+        if batch_size % self.cond.batch:
+            raise ValueError(f"DEIG Encode: input 'layout' is a batch of {self.cond.batch} layouts but the latent batch "
+                             f"is {batch_size}; set the latent batch_size to {self.cond.batch} (or a multiple)")
+        return self._copy_with(self.cond.repeated(batch_size))
 
     def can_concat(self, other):
         a, b = self.cond.context_t5, other.cond.context_t5
