@@ -76,7 +76,9 @@ class DEIGEncodeNegative(io.ComfyNode):
             inputs=[
                 T5EncoderSocket.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
                 io.String.Input("negative", multiline=True, default="",
-                                tooltip="Negative prompt; empty is what the official sampler uses"),
+                                tooltip="Negative prompt. The official inference's default is 'longbody, lowres, "
+                                        "distorted face, bad anatomy, bad hands, missing fingers, extra digit, fewer "
+                                        "digits, cropped, worst quality, low quality'"),
             ],
             outputs=[io.Conditioning.Output()],
         )

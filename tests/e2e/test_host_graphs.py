@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.example_models import CHECKPOINTS, CONTROLNET, LORA, install_example_models
-from tests.support.server import PromptError
-from tests.support.synthetic import _link, sd15_checkpoint
+from devkit.example_models import CHECKPOINTS, CONTROLNET, LORA, install_example_models
+from devkit.server import PromptError
+from devkit.synthetic_models import _link, sd15_checkpoint
 
 INPAINT_CKPT = "deig_synthetic_sd15_inpainting.safetensors"
 TWO = json.dumps([{"box": [0.05, 0.1, 0.5, 0.95], "text": "a woman in a red coat"},

@@ -17,6 +17,9 @@ WORKFLOWS = sorted(f[:-5] for f in os.listdir(os.path.join(REPO, "workflows")) i
 @pytest.fixture(scope="module")
 def server(comfy_server, models_dir):
     install_example_models(models_dir)
+    from PIL import Image  # the pose image the ControlNet workflow loads (a user loads their own)
+
+    Image.new("RGB", (64, 64), (20, 20, 20)).save(comfy_server.input_dir / "deig_pose.png")
     return comfy_server
 
 
@@ -28,10 +31,10 @@ def api_prompt(server, name, width=64, height=64, steps=2):
     return prompt
 
 
-def test_three_workflows_are_listed_as_templates(server):
+def test_workflows_are_listed_as_templates(server):
     listed = server.request("/workflow_templates")
     assert sorted(next(iter(v for k, v in listed.items() if "DEIG" in k))) == WORKFLOWS
-    assert len(WORKFLOWS) == 3
+    assert len(WORKFLOWS) == 5
 
 
 def _images(server, prompt) -> dict:

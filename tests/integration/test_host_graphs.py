@@ -172,3 +172,51 @@ def test_sampler_gates_follow_the_schedule(sd15, deig_full, groundings):
     assert gates == pytest.approx([schedule.gate(s, ms) for s in sigmas], abs=1e-6)
     assert gates[0] == 0.0 and gates[-1] == 0.0 and max(gates) > 0.0
     mm.cleanup_models_gc()
+
+
+def _calls_recorder(model):
+    """Record, per UNet call, the batch size and whether DEIG's step state reached the fuser blocks."""
+    calls = []
+
+    def recorder(x, extra_options):
+        if extra_options["block"] == ("input", 1):
+            state = extra_options.get(STATE_KEY)
+            calls.append((x.shape[0], state is not None, state is not None and state.objs is not None,
+                          list(extra_options["cond_or_uncond"])))
+        return x
+
+    model.set_model_patch(recorder, "middle_patch")
+    return calls
+
+
+@pytest.mark.parametrize("guidance", ["PerturbedAttentionGuidance", "SelfAttentionGuidance"])
+def test_fusers_run_in_the_extra_passes_of_pag_and_sag(sd15, deig_full, groundings, guidance):
+    from comfy_extras.nodes_pag import PerturbedAttentionGuidance
+    from comfy_extras.nodes_sag import SelfAttentionGuidance
+
+    model = apply_deig(sd15, deig_full, Schedule())
+    if guidance == "PerturbedAttentionGuidance":
+        model = PerturbedAttentionGuidance.execute(model, 3.0).args[0]
+        extra = ([0], True)  # PAG re-runs the cond (with instances) with perturbed self-attention
+    else:
+        model = SelfAttentionGuidance.execute(model, 0.5, 2.0).args[0]
+        extra = ([1], False)  # SAG re-runs the uncond (null grounding) on a degraded latent
+    calls = _calls_recorder(model)
+    _sample(model, *(conditioning(g) for g in groundings), steps=1)
+    assert len(calls) == 2, calls
+    assert sorted(calls[0][3]) == [0, 1] and calls[0][1] and calls[0][2]
+    assert (calls[1][3], calls[1][2]) == extra and calls[1][1], "DEIG's state must reach the extra pass's fusers"
+
+
+def test_layout_batch_is_one_batched_unet_call_per_step(sd15, deig_full, groundings):
+    cond_g, uncond_g = groundings
+    other = Grounding(cond_g.context_t5.flip(1), cond_g.instance_t5[:, :1], torch.tensor([[[0.3, 0.3, 0.6, 0.6]]]),
+                      torch.ones(1, 1, dtype=torch.bool))
+    model = apply_deig(sd15, deig_full, Schedule())
+    calls = _calls_recorder(model)
+    latent = torch.zeros(2, 4, 8, 8)
+    noise = comfy.sample.prepare_noise(latent, 0)
+    out = comfy.sample.sample(model, noise, 2, 5.0, "euler", "normal", conditioning(Grounding.concat([cond_g, other])),
+                              conditioning(uncond_g), latent, disable_pbar=True, seed=0)
+    assert [c[0] for c in calls] == [4, 4]  # 2 layouts x (cond, uncond), one call per step
+    assert not torch.equal(out[0], out[1])
