@@ -165,7 +165,7 @@ def test_sampler_gates_follow_the_schedule(sd15, deig_full, groundings):
         return x
 
     model.set_model_patch(gate_recorder, "middle_patch")
-    steps = 8
+    steps = 5
     _sample(model, *(conditioning(g) for g in groundings), steps)
     ms = model.get_model_object("model_sampling")
     sigmas = comfy.samplers.calculate_sigmas(ms, "normal", steps)[:-1].tolist()
@@ -202,7 +202,7 @@ def test_fusers_run_in_the_extra_passes_of_pag_and_sag(sd15, deig_full, groundin
         model = SelfAttentionGuidance.execute(model, 0.5, 2.0).args[0]
         extra = ([1], False)  # SAG re-runs the uncond (null grounding) on a degraded latent
     calls = _calls_recorder(model)
-    _sample(model, *(conditioning(g) for g in groundings), steps=1)
+    _sample(model, *(conditioning(g) for g in groundings), steps=1, size=128)  # SAG needs a 2x2 middle block
     assert len(calls) == 2, calls
     assert sorted(calls[0][3]) == [0, 1] and calls[0][1] and calls[0][2]
     assert (calls[1][3], calls[1][2]) == extra and calls[1][1], "DEIG's state must reach the extra pass's fusers"
