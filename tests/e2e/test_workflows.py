@@ -51,7 +51,8 @@ def test_example_workflow_runs_and_its_fusers_change_the_image(server, name):
     prompt = api_prompt(server, name)
     images = _images(server, prompt)
     image, preview = images["DEIG"], images["DEIG_layout"]  # the generated image and its layout preview
-    assert image.shape == preview.shape == (64, 64, 3)
+    side = 96 if any(n["class_type"] == "LatentUpscaleBy" for n in prompt.values()) else 64  # hires fix: 1.5x
+    assert image.shape == preview.shape == (side, side, 3)
     assert (preview != image).any()                   # the preview has the boxes drawn in
     set_inputs(prompt, "DEIG_Apply", strength=0.0)  # same IDE context, no fusers
     assert (_images(server, prompt)["DEIG"] != image).any()
