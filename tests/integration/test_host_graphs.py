@@ -200,7 +200,7 @@ def test_fusers_run_in_the_extra_passes_of_pag_and_sag(sd15, deig_full, groundin
         extra = ([0], True)  # PAG re-runs the cond (with instances) with perturbed self-attention
     else:
         model = SelfAttentionGuidance.execute(model, 0.5, 2.0).args[0]
-        extra = ([1], False)  # SAG re-runs the uncond (null grounding) on a degraded latent
+        extra = ([0], False)  # SAG re-runs the uncond (null grounding, its only cond there) on a degraded latent
     calls = _calls_recorder(model)
     _sample(model, *(conditioning(g) for g in groundings), steps=1, size=128)  # SAG needs a 2x2 middle block
     assert len(calls) == 2, calls
