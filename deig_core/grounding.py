@@ -29,6 +29,7 @@ class Grounding:
     boxes: torch.Tensor                 # (B, N, 4) normalised x1, y1, x2, y2
     presence: torch.Tensor              # (B, N) bool
     masks: tuple = ()                # per sample: (N, Hc, Wc) region masks or None (boxes)
+    ide_context: torch.Tensor | None = None  # (B, S, W) IDE output of the prompt for the current step, once known
 
     def __post_init__(self):
         if not self.masks:
@@ -56,7 +57,11 @@ class Grounding:
         canv = tuple(None if c is None else torch.cat([c, c.new_zeros(extra, *c.shape[1:])]) for c in self.masks)
         return Grounding(self.context_t5, torch.cat([self.instance_t5, self.instance_t5.new_zeros(b, extra, l, d)], 1),
                          torch.cat([self.boxes, self.boxes.new_zeros(b, extra, 4)], 1),
-                         torch.cat([self.presence, torch.zeros(b, extra, dtype=torch.bool)], 1), canv)
+                         torch.cat([self.presence, torch.zeros(b, extra, dtype=torch.bool)], 1), canv, self.ide_context)
+
+    def with_context(self, ide_context: torch.Tensor) -> "Grounding":
+        """The same grounding with the prompt's IDE output of this step already computed."""
+        return Grounding(self.context_t5, self.instance_t5, self.boxes, self.presence, self.masks, ide_context)
 
     def repeated(self, batch: int) -> "Grounding":
         if batch == self.batch:
@@ -66,7 +71,8 @@ class Grounding:
         r = batch // self.batch
         return Grounding(self.context_t5.repeat_interleave(r, 0), self.instance_t5.repeat_interleave(r, 0),
                          self.boxes.repeat_interleave(r, 0), self.presence.repeat_interleave(r, 0),
-                         tuple(c for c in self.masks for _ in range(r)))
+                         tuple(c for c in self.masks for _ in range(r)),
+                         None if self.ide_context is None else self.ide_context.repeat_interleave(r, 0))
 
     @classmethod
     def concat(cls, parts: list["Grounding"]) -> "Grounding":
@@ -75,7 +81,8 @@ class Grounding:
         parts = [p.padded(slots) for p in parts]
         return cls(torch.cat([p.context_t5 for p in parts]), torch.cat([p.instance_t5 for p in parts]),
                    torch.cat([p.boxes for p in parts]), torch.cat([p.presence for p in parts]),
-                   tuple(c for p in parts for c in p.masks))
+                   tuple(c for p in parts for c in p.masks),
+                   torch.cat([p.ide_context for p in parts]) if all(p.ide_context is not None for p in parts) else None)
 
 
 class StepState:
@@ -87,7 +94,8 @@ class StepState:
         t = timesteps.reshape(-1).to(device)
         self.latent_hw = tuple(latent_hw)
         self.strength = strength.to(device)
-        self.context = model.IDE(g.context_t5.to(device, dtype), t)
+        self.context = (g.ide_context.to(device, dtype) if g.ide_context is not None
+                        else model.IDE(g.context_t5.to(device, dtype), t))
         self.boxes, self.presence, self.masks = g.boxes, g.presence.bool(), g.masks
         self.objs = None
         self._regions: dict[tuple, ObjectMask | None] = {}

@@ -1,7 +1,7 @@
 """Synthetic stand-ins named exactly as the example workflows expect them.
 
 ``install_example_models(root)`` fills a ComfyUI models tree with: the full-size synthetic SD1.5
-checkpoint under the names the workflows use, a small SD1.5 LoRA, the tiny T5 folder as
+checkpoint under the names the workflows use, a small SD1.5 LoRA, a full-size SD1.5 ControlNet, the tiny T5 folder as
 ``text_encoders/flan-t5-xl`` and DEIG weights (official key layout, full-size fusers, narrow IDE)
 as ``deig/model.pth`` (the released file's name and pickle layout, which the workflows load) and
 ``deig/deig.safetensors`` (the converted form). Everything is cached and linked, built once.
@@ -15,11 +15,12 @@ import torch
 from safetensors.torch import save_file
 
 from . import paths
-from .synthetic_models import (_link, populate_models_tree, sd15_checkpoint, synthetic_deig_config,
+from .synthetic_models import (_link, populate_models_tree, sd15_checkpoint, sd15_controlnet, synthetic_deig_config,
                                synthetic_deig_state_dict, t5_encoder_dir)
 
 CHECKPOINTS = ("v1-5-pruned-emaonly-fp16.safetensors", "realisticVisionV60B1_v51VAE.safetensors")
 LORA = "add_detail.safetensors"
+CONTROLNET = "control_v11p_sd15_openpose.safetensors"
 DEIG = "deig.safetensors"
 DEIG_RELEASE = "model.pth"
 T5 = "flan-t5-xl"
@@ -75,4 +76,6 @@ def install_example_models(root: Path) -> Path:
     _link(t5_encoder_dir(), root / "text_encoders" / T5)
     _link(deig_weights(), root / "deig" / DEIG)
     _link(deig_release_weights(), root / "deig" / DEIG_RELEASE)
+    (root / "controlnet").mkdir(exist_ok=True)
+    _link(sd15_controlnet(), root / "controlnet" / CONTROLNET)
     return root

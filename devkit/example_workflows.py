@@ -35,6 +35,12 @@ SOCKETS = {
     "DEIG_EncodeNegative": ([("t5", "DEIG_T5")], [("CONDITIONING", "CONDITIONING")]),
     "DEIG_Apply": ([("model", "MODEL"), ("deig_model", "DEIG_MODEL")], [("MODEL", "MODEL")]),
     "DEIG_PreviewLayout": ([("image", "IMAGE"), ("layout", "DEIG_LAYOUT")], [("IMAGE", "IMAGE")]),
+    "LatentUpscaleBy": ([("samples", "LATENT")], [("LATENT", "LATENT")]),
+    "ControlNetLoader": ([], [("CONTROL_NET", "CONTROL_NET")]),
+    "LoadImage": ([], [("IMAGE", "IMAGE"), ("MASK", "MASK")]),
+    "ControlNetApplyAdvanced": ([("positive", "CONDITIONING"), ("negative", "CONDITIONING"),
+                                 ("control_net", "CONTROL_NET"), ("image", "IMAGE"), ("vae", "VAE")],
+                                [("positive", "CONDITIONING"), ("negative", "CONDITIONING")]),
     "Note": ([], []),  # frontend-only: carries the workflow's description, never sent to the server
 }
 # Files with a published download, by widget value: where ComfyUI's frontend may fetch them from and
@@ -48,13 +54,18 @@ MODEL_SOURCES = {
     DEIG_WEIGHTS: ("https://huggingface.co/dushy5/DEIG/resolve/main/model.pth", "deig"),
 }
 NEGATIVE = "low quality, blurry, deformed, extra limbs, watermark, text"
+# dushy5/DEIG inference.py: its default negative prompt, 40 DDIM steps on timesteps 976..1, CFG 7.5
+OFFICIAL_NEGATIVE = ("longbody, lowres, distorted face, bad anatomy, bad hands, missing fingers, extra digit, "
+                     "fewer digits, cropped, worst quality, low quality")
+OFFICIAL_SAMPLER = [40, 7.5, "ddim", "ddim_uniform"]
 
 
 def layout(*items):
     return json.dumps([{"box": list(box), "text": text} for box, text in items], ensure_ascii=False)
 
 
-def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lora=None):
+def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lora=None, negative=NEGATIVE,
+               sampler=(30, 7.5, "euler", "normal"), extend=None):
     """The standard DEIG graph; with ``lora`` a LoraLoader sits between the checkpoint and DEIG Apply;
     ``note`` (the workflow's description) becomes a Note node."""
     model_src = (1, 0)
@@ -68,16 +79,43 @@ def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lo
         (4, "DEIG_InstanceLayout", [], [layout(*instances), width, height]),
         (5, "DEIG_Apply", [("model", model_src), ("deig_model", (2, 0))], [1.0, 0.0, 1.0, 0.0]),
         (6, "DEIG_Encode", [("t5", (3, 0)), ("layout", (4, 0))], [prompt]),
-        (7, "DEIG_EncodeNegative", [("t5", (3, 0))], [NEGATIVE]),
+        (7, "DEIG_EncodeNegative", [("t5", (3, 0))], [negative]),
         (8, "EmptyLatentImage", [], [width, height, 1]),
         (9, "KSampler", [("model", (5, 0)), ("positive", (6, 0)), ("negative", (7, 0)), ("latent_image", (8, 0))],
-         [seed, "fixed", 30, 7.5, "euler", "normal", 1.0]),
+         [seed, "fixed", *sampler, 1.0]),
         (10, "VAEDecode", [("samples", (9, 0)), ("vae", (1, 2))], []),
         (11, "SaveImage", [("images", (10, 0))], ["DEIG"]),
         (12, "DEIG_PreviewLayout", [("image", (10, 0)), ("layout", (4, 0))], []),
         (14, "SaveImage", [("images", (12, 0))], ["DEIG_layout"]),
     ]
-    return nodes
+    return extend(nodes) if extend else nodes
+
+
+def _relink(nodes, nid, **links):
+    """Point some inputs of node ``nid`` at other sources."""
+    return [(i, t, [(name, links.get(name, src)) for name, src in ins], w) if i == nid else (i, t, ins, w)
+            for i, t, ins, w in nodes]
+
+
+def with_controlnet(nodes):
+    """DEIG Encode's conditionings through ControlNetApplyAdvanced (a pose image) into the KSampler."""
+    nodes = _relink(nodes, 9, positive=(18, 0), negative=(18, 1))
+    return nodes + [
+        (16, "ControlNetLoader", [], ["control_v11p_sd15_openpose.safetensors"]),
+        (17, "LoadImage", [], ["deig_pose.png", "image"]),
+        (18, "ControlNetApplyAdvanced", [("positive", (6, 0)), ("negative", (7, 0)), ("control_net", (16, 0)),
+                                         ("image", (17, 0)), ("vae", (1, 2))], [1.0, 0.0, 0.8]),
+    ]
+
+
+def with_hires_fix(nodes):
+    """A second KSampler pass on the 1.5x upscaled latent with the same DEIG model and conditionings."""
+    nodes = _relink(nodes, 10, samples=(20, 0))
+    return nodes + [
+        (19, "LatentUpscaleBy", [("samples", (9, 0))], ["nearest-exact", 1.5]),
+        (20, "KSampler", [("model", (5, 0)), ("positive", (6, 0)), ("negative", (7, 0)), ("latent_image", (19, 0))],
+         [42, "fixed", 20, 7.5, "euler", "normal", 0.5]),
+    ]
 
 
 # Columns with room for each node's height in both renderers (the Vue renderer draws most nodes taller;
@@ -85,7 +123,8 @@ def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lo
 # test_box_editor_newuser checks that no two node rectangles overlap.
 POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 660), 5: (40, 840), 4: (380, 40),
              6: (860, 40), 7: (860, 290), 8: (860, 500), 9: (1220, 40), 10: (1580, 40), 11: (1580, 220),
-             12: (1580, 590), 14: (1920, 590)}
+             12: (1580, 590), 14: (1920, 590),
+             16: (860, 760), 17: (860, 900), 18: (1220, 380), 19: (1220, 380), 20: (1220, 520)}
 SIZES = {"DEIG_InstanceLayout": (440, 820), "KSampler": (320, 262), "SaveImage": (300, 300),
          "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300)}
 
@@ -138,7 +177,9 @@ DEIG_MODELS = """\
 DESCRIPTIONS = {
     "deig_three_people": ("DEIG: three people", """\
 The example of the DEIG paper: three people on a beach, each with a long description of clothes,
-colours and accessories, 512x512, Euler 30 steps, CFG 7.5.
+colours and accessories, 512x512, sampled as the official inference does: DDIM 40 steps on the uniform
+timesteps (`ddim_uniform`), CFG 7.5, the official negative prompt, the fusers on for the whole
+sampling (`alpha_type` [1, 0, 0]).
 
 Models:
 * `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5 (any SD1.5 checkpoint works)
@@ -162,8 +203,30 @@ Models:
 """ + DEIG_MODELS),
 }
 
+DESCRIPTIONS.update({
+    "deig_controlnet_pose": ("DEIG: pose ControlNet", """\
+The people of a layout posed by an OpenPose ControlNet: DEIG Encode's conditionings go through Apply
+ControlNet (strength 1.0 until 80 % of the sampling) into the KSampler; the ControlNet sees DEIG's text
+context. Load your pose image (or a depth map with a depth ControlNet) in Load Image; draw the boxes
+around the poses, 512x512.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5
+* `models/controlnet/control_v11p_sd15_openpose.safetensors`: ControlNet 1.1 OpenPose for SD1.5 (or
+  `control_v11f1p_sd15_depth.safetensors` with a depth map; any SD1.5 ControlNet works)
+""" + DEIG_MODELS),
+    "deig_hires_fix": ("DEIG: hires fix", """\
+A second pass at 1.5x: KSampler -> Upscale Latent By 1.5 -> KSampler (denoise 0.5) with the same DEIG
+model and conditionings; the layout follows the new size. 512x768 -> 768x1152.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5
+""" + DEIG_MODELS),
+})
+
 WORKFLOWS = {
     "deig_three_people": dict(
+        negative=OFFICIAL_NEGATIVE, sampler=OFFICIAL_SAMPLER,
         ckpt=SD15,
         prompt="three friends standing on a sunny beach, photo, detailed",
         instances=[((0.04, 0.18, 0.34, 0.98), "a woman in a white shirt with red accents, blue shorts, white shoes and sunglasses"),
@@ -186,6 +249,16 @@ WORKFLOWS = {
                    ((0.72, 0.08, 0.95, 0.6), "a tall monstera plant in a white ceramic pot"),
                    ((0.2, 0.08, 0.5, 0.4), "a framed oil painting of a sailing boat at sunset")],
         width=768, height=512, lora="add_detail.safetensors"),
+    "deig_controlnet_pose": dict(
+        ckpt=SD15, extend=with_controlnet,
+        prompt="two dancers on a stage, spotlight, photo",
+        instances=[((0.08, 0.1, 0.48, 0.97), "a dancer in a flowing red dress with a golden hair clip"),
+                   ((0.52, 0.08, 0.92, 0.97), "a dancer in a black suit with a white shirt and a bow tie")]),
+    "deig_hires_fix": dict(
+        ckpt=SD15, extend=with_hires_fix, width=512, height=768,
+        prompt="a cat and a dog sitting on a garden bench, summer afternoon, photo",
+        instances=[((0.06, 0.35, 0.5, 0.85), "a ginger cat with green eyes and a blue collar"),
+                   ((0.48, 0.25, 0.95, 0.88), "a black labrador with a red bandana")]),
 }
 
 

@@ -22,6 +22,7 @@ def run(vectors_path: str, meta_path: str) -> dict[str, float]:
     from comfyui_deig.deig_core.grounding import Grounding
     from comfyui_deig.deig_core.model import split_official
     from comfyui_deig.nodes import patch
+    from comfyui_deig.nodes.nodes_encode import SD15_CONTEXT
     from . import sd15_unet
     from .seeded_weights import seeded_state_dict
     from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict
@@ -42,7 +43,7 @@ def run(vectors_path: str, meta_path: str) -> dict[str, float]:
     unet = patched.model.diffusion_model
 
     x, t = vec["in.x"], vec["in.timesteps"]
-    placeholder = torch.zeros(x.shape[0], 77, int(ucfg["context_dim"]))
+    placeholder = torch.zeros(x.shape[0], SD15_CONTEXT[0], int(ucfg["context_dim"]))
     cond = Grounding(vec["in.context_t5"], vec["in.instance_t5"], vec["in.boxes"], vec["in.presence"] > 0.5)
     uncond = Grounding.null(vec["in.uncond_context_t5"])
     with torch.no_grad():

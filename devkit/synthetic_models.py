@@ -3,7 +3,11 @@
 * :func:`sd15_checkpoint` - a full-size SD1.5 ``.safetensors`` checkpoint (real key names:
   ``model.diffusion_model.*``, ``first_stage_model.*``, ``cond_stage_model.transformer.text_model.*``),
   built from the host's own classes on the meta device and filled with seeded random fp16 values.
-  CheckpointLoaderSimple loads it and samples with it.
+  CheckpointLoaderSimple loads it and samples with it; ``in_channels=9`` gives an SD1.5 inpainting
+  checkpoint (9-channel UNet input).
+* :func:`sd15_controlnet` - a full-size SD1.5 ControlNet in the original (``control_model.*``) format,
+  from the host's ``comfy.cldm.cldm.ControlNet`` on the meta device; ``comfy.controlnet.load_controlnet``
+  loads it.
 * :func:`t5_encoder_dir` - a tiny Hugging Face T5 encoder folder with ComfyUI's real T5 tokenizer files.
 * :func:`populate_models_tree` - a ComfyUI models tree (checkpoints/, text_encoders/, deig/) of links.
 * :func:`synthetic_deig_config` / :func:`synthetic_deig_state_dict` - small DEIG weights in the official
@@ -42,24 +46,24 @@ T5_TOKENIZER_FILES = ("special_tokens_map.json", "tokenizer.json", "tokenizer_co
 
 
 # ---------------------------------------------------------------------------------------------- SD1.5
-def _sd15_model_config(dtype):
+def _sd15_model_config(dtype, in_channels: int = 4):
     """The host's SD15 model config for the full-size SD1.5 UNet (``deig_core.unet_layout.SD15_UNET``)."""
     ensure_comfy()
     import comfy.supported_models
 
-    mc = comfy.supported_models.SD15(host_unet_config(SD15_UNET, dtype))
+    mc = comfy.supported_models.SD15(host_unet_config(dict(SD15_UNET, in_channels=in_channels), dtype))
     mc.set_inference_dtype(dtype, None)
     return mc
 
 
-def sd15_checkpoint_shapes() -> dict:
+def sd15_checkpoint_shapes(in_channels: int = 4) -> dict:
     """Key -> shape of an SD1.5 checkpoint, from the host's classes instantiated on the meta device."""
     ensure_comfy()
     import torch
     import comfy.ldm.models.autoencoder
     import comfy.sd1_clip
 
-    mc = _sd15_model_config(torch.float16)
+    mc = _sd15_model_config(torch.float16, in_channels)
     with torch.device("meta"):
         model = mc.get_model({})
         clip = comfy.sd1_clip.SD1ClipModel(device="meta", dtype=torch.float16)
@@ -68,24 +72,47 @@ def sd15_checkpoint_shapes() -> dict:
     return {k: tuple(v.shape) for k, v in sd.items()}
 
 
-def build_sd15_checkpoint(path: Path, seed: int = 0) -> Path:
+def build_sd15_checkpoint(path: Path, seed: int = 0, in_channels: int = 4) -> Path:
     import torch
     from safetensors.torch import save_file
 
-    sd = seeded_state_dict(sd15_checkpoint_shapes(), seed, torch.float16)
+    sd = seeded_state_dict(sd15_checkpoint_shapes(in_channels), seed, torch.float16)
     tmp = path.with_name(path.name + ".partial")
     save_file(sd, str(tmp), metadata={"format": "pt", "deig_synthetic": f"sd15 seed={seed} v{BUILDER_VERSION}"})
     tmp.replace(path)
     return path
 
 
-def sd15_checkpoint(seed: int = 0, cache_dir: Path | None = None) -> Path:
-    """Full-size synthetic SD1.5 checkpoint (fp16, ~2.1 GB), built once and cached."""
-    path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_sd15_s{seed}_v{BUILDER_VERSION}.safetensors"
+def sd15_checkpoint(seed: int = 0, cache_dir: Path | None = None, in_channels: int = 4) -> Path:
+    """Full-size synthetic SD1.5 checkpoint (fp16, ~2.1 GB), built once and cached; ``in_channels=9``
+    gives the inpainting variant (latent + mask + masked-image latent)."""
+    kind = "sd15" if in_channels == 4 else f"sd15_in{in_channels}"
+    path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_{kind}_s{seed}_v{BUILDER_VERSION}.safetensors"
     with _build_lock(path):
         if not path.is_file():
             log.info("building synthetic SD1.5 checkpoint %s", path)
-            build_sd15_checkpoint(path, seed)
+            build_sd15_checkpoint(path, seed, in_channels)
+    return path
+
+
+def sd15_controlnet(seed: int = 0, cache_dir: Path | None = None) -> Path:
+    """Full-size synthetic SD1.5 ControlNet (original ``control_model.*`` keys, fp16), built once and cached."""
+    path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_controlnet_sd15_s{seed}_v{BUILDER_VERSION}.safetensors"
+    with _build_lock(path):
+        if not path.is_file():
+            log.info("building synthetic SD1.5 ControlNet %s", path)
+            ensure_comfy()
+            import torch
+            import comfy.cldm.cldm
+            from safetensors.torch import save_file
+
+            cfg = {k: v for k, v in host_unet_config(SD15_UNET, torch.float16).items() if k != "out_channels"}
+            with torch.device("meta"):
+                net = comfy.cldm.cldm.ControlNet(hint_channels=3, **cfg)
+            shapes = {f"control_model.{k}": tuple(v.shape) for k, v in net.state_dict().items()}
+            tmp = path.with_name(path.name + ".partial")
+            save_file(seeded_state_dict(shapes, seed, torch.float16), str(tmp))
+            tmp.replace(path)
     return path
 
 

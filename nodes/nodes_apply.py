@@ -70,13 +70,10 @@ class DEIGApply(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, strength=1.0, start_percent=0.0, end_percent=1.0, fade_percent=0.0, **_):
-        if start_percent > end_percent:
-            return f"DEIG Apply: start_percent ({start_percent}) must not exceed end_percent ({end_percent})"
-        return True
-
-    @classmethod
     def execute(cls, model, deig_model, strength, start_percent, end_percent, fade_percent) -> io.NodeOutput:
+        if start_percent > end_percent:  # checked here, not in validate_inputs, so the host range-checks both
+            raise ValueError(f"DEIG Apply: input 'start_percent' ({start_percent}) must not exceed "
+                             f"'end_percent' ({end_percent})")
         check_compatible(model, deig_model)
         schedule = Schedule(float(strength), float(start_percent), float(end_percent), float(fade_percent))
         return io.NodeOutput(apply_deig(model, deig_model, schedule))

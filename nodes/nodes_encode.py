@@ -1,23 +1,35 @@
 """Encode nodes: prompt + instance layout -> CONDITIONING carrying the DEIG grounding.
 
-The CONDITIONING tensor is a valid SD1.5 context (zeros, 77 x 768) so that other conditioning nodes
-accept it; a DEIG-patched model replaces it at every step by the IDE output of the prompt. The DEIG
+The CONDITIONING tensor is a valid SD1.5-shaped placeholder (77 x 768, seeded from the grounding) so that
+other conditioning nodes accept it; a DEIG-patched model replaces it at every step by the IDE output of
+the prompt, before ControlNet or the UNet read it, and refuses it when another node changed it. The DEIG
 data rides in ``model_conds["deig"]`` and is batched by the host per cond/uncond chunk.
 """
 from __future__ import annotations
+
+import zlib
 
 import torch
 from comfy_api.latest import io
 
 from ..deig_core.grounding import Grounding
 from .patch import KEY, DEIGCond
-from .types import Layout, LayoutSocket, T5EncoderSocket
+from .types import Layout, LayoutSocket, T5EncoderSocket, layouts_of
 
 SD15_CONTEXT = (77, 768)
 
 
+def placeholder(grounding: Grounding) -> torch.Tensor:
+    """A context-shaped tensor unique to this grounding (equal groundings give equal tensors)."""
+    digest = 0
+    for t in (grounding.context_t5, grounding.instance_t5, grounding.boxes):
+        digest = zlib.crc32(t.detach().float().cpu().numpy().tobytes(), digest)
+    return torch.randn(1, *SD15_CONTEXT, generator=torch.Generator().manual_seed(digest))
+
+
 def conditioning(grounding: Grounding):
-    return [[torch.zeros(1, *SD15_CONTEXT), {"model_conds": {KEY: DEIGCond(grounding)}}]]
+    text = placeholder(grounding)
+    return [[text, {"model_conds": {KEY: DEIGCond(grounding, text.clone())}}]]
 
 
 def layout_grounding(t5, prompt: str, layout: Layout) -> Grounding:
@@ -41,14 +53,16 @@ class DEIGEncode(io.ComfyNode):
                 T5EncoderSocket.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
                 io.String.Input("prompt", multiline=True, default="",
                                 tooltip="Global prompt describing the whole image (Flan-T5, up to 128 tokens)"),
-                LayoutSocket.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout)"),
+                LayoutSocket.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout); a "
+                                                     "DEIG Layout Batch of N needs a latent batch of N"),
             ],
             outputs=[io.Conditioning.Output()],
         )
 
     @classmethod
-    def execute(cls, t5, prompt, layout: Layout) -> io.NodeOutput:
-        return io.NodeOutput(conditioning(layout_grounding(t5, prompt, layout)))
+    def execute(cls, t5, prompt, layout) -> io.NodeOutput:
+        groundings = [layout_grounding(t5, prompt, lay) for lay in layouts_of(layout)]
+        return io.NodeOutput(conditioning(Grounding.concat(groundings) if len(groundings) > 1 else groundings[0]))
 
 
 class DEIGEncodeNegative(io.ComfyNode):
@@ -62,7 +76,9 @@ class DEIGEncodeNegative(io.ComfyNode):
             inputs=[
                 T5EncoderSocket.Input("t5", tooltip="From DEIG T5 Encoder Loader"),
                 io.String.Input("negative", multiline=True, default="",
-                                tooltip="Negative prompt; empty is what the official sampler uses"),
+                                tooltip="Negative prompt. The official inference's default is 'longbody, lowres, "
+                                        "distorted face, bad anatomy, bad hands, missing fingers, extra digit, fewer "
+                                        "digits, cropped, worst quality, low quality'"),
             ],
             outputs=[io.Conditioning.Output()],
         )

@@ -40,7 +40,11 @@ class InstanceLayout(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, layout, width=512, height=512, masks=None):
+    def validate_inputs(cls, layout):
+        # Only 'layout' is named: the host range-checks width and height itself. A linked layout
+        # arrives here as None (its value exists only at execution) and is checked in execute.
+        if layout is None:
+            return True
         try:
             parse_layout(layout)
         except LayoutError as e:
@@ -123,6 +127,9 @@ class LayoutToJSON(io.ComfyNode):
 
     @classmethod
     def execute(cls, layout: Layout) -> io.NodeOutput:
+        if not isinstance(layout, Layout):
+            raise ValueError("DEIG Layout to JSON: input 'layout' is a DEIG Layout Batch; export each layout on its "
+                             "own (connect the batch's layout_list output to run once per layout)")
         text = dump_layout(layout.instances)
         return io.NodeOutput(text, ui=ui.PreviewText(text))
 

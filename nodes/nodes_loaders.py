@@ -124,8 +124,9 @@ class _Holder(torch.nn.Module):
 class EncoderPatcher(comfy.model_patcher.ModelPatcher):
     """ModelPatcher for the T5 encoder, holding the tokenizer and the per-text cache beside it."""
 
-    def __init__(self, encoder, **kwargs):
-        super().__init__(_Holder(encoder.model), **kwargs)
+    def __init__(self, model, *args, encoder=None, **kwargs):
+        # the host's clone() calls the class with (model, load_device, offload_device, size, ...)
+        super().__init__(model, *args, **kwargs)
         self.encoder = encoder
 
     def clone(self):
@@ -172,7 +173,7 @@ class T5EncoderLoader(io.ComfyNode):
         except (TextEncoderError, OSError, ValueError) as e:
             raise ValueError(f"DEIG T5 Encoder Loader: input 't5_name': {e}") from None
         bar.update(1)
-        patcher = EncoderPatcher(encoder, load_device=load_device, offload_device=offload)
+        patcher = EncoderPatcher(_Holder(encoder.model), load_device=load_device, offload_device=offload, encoder=encoder)
         bar.update(1)
         return io.NodeOutput(patcher)
 

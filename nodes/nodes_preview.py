@@ -7,7 +7,7 @@ from comfy_api.latest import io
 from PIL import Image
 
 from ..deig_core.preview import draw_instances
-from .types import Layout, LayoutSocket
+from .types import Layout, LayoutSocket, layouts_of
 
 
 def draw_layout(image: Image.Image, layout: Layout) -> Image.Image:
@@ -30,11 +30,13 @@ class DEIGPreviewLayout(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, image, layout: Layout) -> io.NodeOutput:
+    def execute(cls, image, layout) -> io.NodeOutput:
+        layouts = layouts_of(layout)  # a DEIG Layout Batch: image i gets layout i (cycled)
         out = []
-        for frame in image:
+        for i, frame in enumerate(image):
             pil = Image.fromarray(np.clip(frame.cpu().numpy() * 255.0, 0, 255).astype(np.uint8))
-            out.append(torch.from_numpy(np.asarray(draw_layout(pil, layout), dtype=np.float32) / 255.0))
+            drawn = draw_layout(pil, layouts[i % len(layouts)])
+            out.append(torch.from_numpy(np.asarray(drawn, dtype=np.float32) / 255.0))
         return io.NodeOutput(torch.stack(out))
 
 

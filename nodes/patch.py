@@ -2,9 +2,14 @@
 
 * The grounding travels with each conditioning as ``model_conds["deig"]`` (``DEIGCond``), so the host
   batches cond and uncond chunks into one UNet call and hands the batched ``Grounding`` to the model.
+* A CALC_COND_BATCH wrapper (keyed ``"deig"``) runs once per sampler step, before anything reads the
+  conditioning: it runs the IDE on each DEIG conditioning's prompt (once per conditioning and step) and
+  makes that output the conditioning's ``c_crossattn``, so ControlNet, control-LoRA, attn2 patches and
+  the UNet all see the same IDE context, for cond and for the null-grounding uncond. It also computes
+  the fuser gate of this step from the step's sigma with the host's ``percent_to_sigma`` (as ControlNet
+  and GLIGEN timestep ranges do).
 * A DIFFUSION_MODEL wrapper (keyed ``"deig"``) runs once per UNet call: it builds the ``StepState``
-  (IDE of the prompt replaces the CLIP context; object tokens; gate scale for this timestep) and puts
-  it into this call's ``transformer_options``.
+  (object tokens, instance regions) and puts it into this call's ``transformer_options``.
 * A ``middle_patch`` runs in every transformer block between self- and cross-attention and applies
   the fuser chosen by ``extra_options["block"]`` and ``["block_index"]``.
 * The DEIG weights live in their own ModelPatcher, registered as an additional model so ComfyUI's
@@ -26,13 +31,33 @@ log = logging.getLogger(__name__)
 
 KEY = "deig"
 STATE_KEY = "deig_state"
+GATE_KEY = "deig_gate"
 
 
 class DEIGCond(comfy.conds.CONDRegular):
-    """A Grounding riding along a conditioning; batches with other DEIGConds of the same text length."""
+    """A Grounding riding along a conditioning; batches with other DEIGConds of the same text length.
 
-    def process_cond(self, batch_size, **kwargs):
-        return self._copy_with(self.cond.repeated(batch_size) if batch_size % self.cond.batch == 0 else self.cond)
+    ``placeholder`` is the CONDITIONING tensor the encode node emitted with it: when the conditioning's
+    tensor no longer equals it, a node such as ConditioningConcat or ConditioningAverage has mixed
+    other text into it, which DEIG cannot honour (its text context is the IDE output of its prompt)."""
+
+    def __init__(self, cond, placeholder=None):
+        super().__init__(cond)
+        self.placeholder = placeholder
+
+    def _copy_with(self, cond):
+        return DEIGCond(cond, self.placeholder)
+
+    def process_cond(self, batch_size, area=None, **kwargs):
+        if area is not None:
+            raise ValueError("DEIG: a DEIG conditioning was given an area (ConditioningSetArea, or "
+                             "ConditioningSetMask with set_cond_area 'mask bounds'); DEIG's boxes are relative to "
+                             "the whole image. Draw the region as a box in DEIG Instance Layout, or use "
+                             "ConditioningSetMask with set_cond_area 'default'")
+        if batch_size % self.cond.batch:
+            raise ValueError(f"DEIG Encode: input 'layout' is a batch of {self.cond.batch} layouts but the latent batch "
+                             f"is {batch_size}; set the latent batch_size to {self.cond.batch} (or a multiple)")
+        return self._copy_with(self.cond.repeated(batch_size))
 
     def can_concat(self, other):
         a, b = self.cond.context_t5, other.cond.context_t5
@@ -55,14 +80,28 @@ class Schedule:
     end: float = 1.0
     fade: float = 0.0
 
-    def scale(self, timesteps: torch.Tensor) -> torch.Tensor:
-        percent = 1.0 - timesteps.float().reshape(-1) / 999.0  # 0 at the first (noisiest) step
-        s = torch.full_like(percent, float(self.strength))
-        s = torch.where((percent >= self.start - 1e-6) & (percent <= self.end + 1e-6), s, torch.zeros_like(s))
-        if self.fade > 0:
-            ramp = ((self.end - percent) / self.fade).clamp(0.0, 1.0)
-            s = s * ramp
-        return s
+    def gate(self, sigma: float, model_sampling) -> float:
+        """Gate scale at the step with noise level ``sigma``. The range test compares sigmas converted
+        with the host's ``percent_to_sigma``, exactly as ControlNet and GLIGEN timestep ranges do; the
+        fade is linear in the host's percent of this sigma."""
+        if sigma > model_sampling.percent_to_sigma(self.start) or sigma < model_sampling.percent_to_sigma(self.end):
+            return 0.0
+        if self.fade <= 0:
+            return float(self.strength)
+        percent = sigma_to_percent(model_sampling, sigma)
+        return float(self.strength) * min(max((self.end - percent) / self.fade, 0.0), 1.0)
+
+
+def sigma_to_percent(model_sampling, sigma: float, iterations: int = 48) -> float:
+    """Inverse of the host's ``percent_to_sigma`` (decreasing in percent), by bisection."""
+    lo, hi = 0.0, 1.0
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if float(model_sampling.percent_to_sigma(mid)) > sigma:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 class DEIGPatch:
@@ -71,6 +110,7 @@ class DEIGPatch:
     def __init__(self, deig_patcher, schedule: Schedule):
         self.deig_patcher = deig_patcher
         self.schedule = schedule
+        self._contexts = {}  # IDE outputs of the current step: (id(grounding), t, device, dtype) -> (grounding, out)
 
     def __deepcopy__(self, memo):
         # ModelPatcher.clone() deep-copies model_options; the patch is immutable and must keep
@@ -80,6 +120,46 @@ class DEIGPatch:
     @property
     def model(self):
         return self.deig_patcher.model
+
+    def calc_cond_batch_wrapper(self, executor, model, conds, x_in, timestep, model_options):
+        """Per step: every DEIG conditioning's ``c_crossattn`` becomes its prompt's IDE output for this
+        step (what ControlNet and the UNet read), and the fuser gate of this step is put into the
+        transformer_options of every UNet call the step makes."""
+        sigma = float(timestep.reshape(-1)[0])
+        t = model.model_sampling.timestep(timestep.reshape(-1)[:1]).float()
+        dtype = model.manual_cast_dtype or model.get_dtype()
+        resolved = [None if c is None else [self._with_ide_context(x, t, x_in.device, dtype) for x in c]
+                    for c in conds]
+        options = dict(model_options)
+        options["transformer_options"] = dict(model_options.get("transformer_options", {}))
+        options["transformer_options"][GATE_KEY] = self.schedule.gate(sigma, model.model_sampling)
+        return executor(model, resolved, x_in, timestep, options)
+
+    def _with_ide_context(self, cond: dict, t: torch.Tensor, device, dtype) -> dict:
+        model_conds = cond.get("model_conds", {})
+        deig_cond = model_conds.get(KEY)
+        if deig_cond is None:
+            return cond  # refused with a clear message in the UNet wrapper
+        text = model_conds.get("c_crossattn")
+        if deig_cond.placeholder is not None and (
+                text is None or not torch.equal(text.cond.cpu(), deig_cond.placeholder)):
+            raise ValueError("DEIG: a DEIG conditioning's text tensor was changed by another node (ConditioningConcat, "
+                             "ConditioningAverage, ConditioningZeroOut...); DEIG's text context is the IDE output of "
+                             "the DEIG Encode prompt, so it cannot be mixed with other text. Write the text into the "
+                             "DEIG Encode prompt, or combine whole conditionings with ConditioningCombine")
+        g = deig_cond.cond
+        key = (id(g), float(t[0]), device, dtype)
+        if key not in self._contexts:
+            if self._contexts and next(iter(self._contexts))[1] != key[1]:
+                self._contexts.clear()  # a new step
+            with torch.no_grad():
+                out = self.model.IDE(g.context_t5.to(device, dtype), t.to(device).expand(g.batch))
+            self._contexts[key] = (g, out)  # holding g keeps its id from being reused while cached
+        context = self._contexts[key][1]
+        new = dict(cond)
+        new["model_conds"] = {**model_conds, "c_crossattn": comfy.conds.CONDCrossAttn(context),
+                              KEY: deig_cond._copy_with(g.with_context(context))}
+        return new
 
     def diffusion_model_wrapper(self, executor, x, timesteps, context, y, control, transformer_options, **kwargs):
         grounding = kwargs.pop(KEY, None)
@@ -94,8 +174,10 @@ class DEIGPatch:
                              "that belongs to these DEIG weights in DEIG T5 Encoder Loader")
         if grounding.batch != x.shape[0]:
             grounding = grounding.repeated(x.shape[0])
-        state = StepState(self.model, grounding, timesteps, tuple(x.shape[-2:]), self.schedule.scale(timesteps),
-                          x.device, x.dtype)
+        # outside a sampler step (a direct UNet call) there is no sigma: the gate is the full strength
+        gate = transformer_options.get(GATE_KEY, self.schedule.strength)
+        strength = torch.full((x.shape[0],), float(gate))
+        state = StepState(self.model, grounding, timesteps, tuple(x.shape[-2:]), strength, x.device, x.dtype)
         options = dict(transformer_options)
         options[STATE_KEY] = state
         return executor(x, timesteps, state.context, y, control, options, **kwargs)
@@ -113,8 +195,10 @@ def apply_deig(model_patcher, deig_patcher, schedule: Schedule):
     """Return a clone of ``model_patcher`` with DEIG attached; the input model is never modified."""
     m = model_patcher.clone()
     patch = DEIGPatch(deig_patcher, schedule)
-    m.remove_wrappers_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, KEY)
-    m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, KEY, patch.diffusion_model_wrapper)
+    for kind, wrapper in ((comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, patch.diffusion_model_wrapper),
+                          (comfy.patcher_extension.WrappersMP.CALC_COND_BATCH, patch.calc_cond_batch_wrapper)):
+        m.remove_wrappers_with_key(kind, KEY)
+        m.add_wrapper_with_key(kind, KEY, wrapper)
     patches = m.model_options["transformer_options"].get("patches", {})
     if "middle_patch" in patches:  # re-applying DEIG replaces the earlier application
         patches["middle_patch"] = [p for p in patches["middle_patch"] if not isinstance(p, DEIGPatch)]

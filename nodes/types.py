@@ -18,3 +18,14 @@ class Layout:
     """The value of a DEIG_LAYOUT socket: instances (normalised boxes + descriptions) and optional region masks."""
     instances: tuple[Instance, ...]
     masks: torch.Tensor | None = None  # (N, H, W) in 0..1, one per instance, or None for box regions
+
+
+@dataclass(frozen=True)
+class LayoutBatch:
+    """The value of a DEIG_LAYOUT socket for a batch (DEIG Layout Batch): layout i drives latent sample i."""
+    layouts: tuple[Layout, ...]
+
+
+def layouts_of(value) -> tuple[Layout, ...]:
+    """The layouts a DEIG_LAYOUT value holds, in batch order (one for a plain layout)."""
+    return value.layouts if isinstance(value, LayoutBatch) else (value,)

@@ -17,6 +17,9 @@ WORKFLOWS = sorted(f[:-5] for f in os.listdir(os.path.join(REPO, "example_workfl
 @pytest.fixture(scope="module")
 def server(comfy_server, models_dir):
     install_example_models(models_dir)
+    from PIL import Image  # the pose image the ControlNet workflow loads (a user loads their own)
+
+    Image.new("RGB", (64, 64), (20, 20, 20)).save(comfy_server.input_dir / "deig_pose.png")
     return comfy_server
 
 
@@ -28,10 +31,10 @@ def api_prompt(server, name, width=64, height=64, steps=2):
     return prompt
 
 
-def test_three_workflows_are_listed_as_templates(server):
+def test_workflows_are_listed_as_templates(server):
     listed = server.request("/workflow_templates")
     assert sorted(listed[server.pack_folder]) == WORKFLOWS
-    assert len(WORKFLOWS) == 3
+    assert len(WORKFLOWS) == 5
 
 
 def _images(server, prompt) -> dict:
@@ -48,7 +51,8 @@ def test_example_workflow_runs_and_its_fusers_change_the_image(server, name):
     prompt = api_prompt(server, name)
     images = _images(server, prompt)
     image, preview = images["DEIG"], images["DEIG_layout"]  # the generated image and its layout preview
-    assert image.shape == preview.shape == (64, 64, 3)
+    side = 96 if any(n["class_type"] == "LatentUpscaleBy" for n in prompt.values()) else 64  # hires fix: 1.5x
+    assert image.shape == preview.shape == (side, side, 3)
     assert (preview != image).any()                   # the preview has the boxes drawn in
     set_inputs(prompt, "DEIG_Apply", strength=0.0)  # same IDE context, no fusers
     assert (_images(server, prompt)["DEIG"] != image).any()

@@ -13,7 +13,7 @@ folder_paths = pytest.importorskip("folder_paths")
 from comfyui_deig.deig_core.layout import parse_layout  # noqa: E402
 from devkit.synthetic_models import synthetic_deig_config, synthetic_deig_state_dict  # noqa: E402
 from comfyui_deig.deig_core.text_encoder import TextEncoderError, load_t5_encoder  # noqa: E402
-from comfyui_deig.nodes.nodes_encode import DEIGEncode, DEIGEncodeNegative  # noqa: E402
+from comfyui_deig.nodes.nodes_encode import SD15_CONTEXT, DEIGEncode, DEIGEncodeNegative  # noqa: E402
 from comfyui_deig.nodes.nodes_layout import InstanceLayout  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import DEIGModelLoader, HOST_TOKENIZER, T5EncoderLoader  # noqa: E402
 from devkit.synthetic_models import t5_encoder_dir  # noqa: E402
@@ -92,7 +92,7 @@ def test_loader_nodes_and_encode(model_dirs, t5_dir):
     layout = InstanceLayout.execute(value, 512, 768).args[0]
     cond = DEIGEncode.execute(t5, "a street", layout).args[0]
     g = cond[0][1]["model_conds"]["deig"].cond
-    assert cond[0][0].shape == (1, 77, 768)
+    assert cond[0][0].shape == (1, *SD15_CONTEXT)
     assert g.instance_t5.shape == (1, 2, 128, t5.encoder.d_model) and g.presence.all()
     assert torch.allclose(g.boxes[0], torch.tensor([list(i.box) for i in parse_layout(value)]))
     neg = DEIGEncodeNegative.execute(t5, "").args[0][0][1]["model_conds"]["deig"].cond
@@ -123,3 +123,11 @@ def test_region_masks_input(model_dirs):
     assert (x1, y1, x2, y2) == (5 / 96, 10 / 64, 40 / 96, 30 / 64)
     with pytest.raises(ValueError, match="input 'masks' has 1 masks but the layout has 2"):
         InstanceLayout.execute(value[:-1] + ', {"box": [0, 0, 1, 1], "text": "b"}]', 768, 512, masks=mask)
+
+
+def test_t5_patcher_clones_like_any_model_patcher(model_dirs, t5_dir):
+    shutil.copytree(t5_dir, model_dirs / "text_encoders" / "flan-t5-tiny")
+    t5 = T5EncoderLoader.execute("flan-t5-tiny", "fp32").args[0]
+    clone = t5.clone()
+    assert type(clone) is type(t5) and clone.encoder is t5.encoder and clone.is_clone(t5)
+    assert torch.equal(clone.encode(["a red car"]), t5.encode(["a red car"]))

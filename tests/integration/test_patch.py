@@ -21,7 +21,7 @@ from comfyui_deig.deig_core.model import split_official  # noqa: E402
 from devkit.seeded_weights import seeded_state_dict  # noqa: E402
 from devkit import sd15_unet  # noqa: E402
 from comfyui_deig.nodes.nodes_apply import check_compatible  # noqa: E402
-from comfyui_deig.nodes.nodes_encode import conditioning  # noqa: E402
+from comfyui_deig.nodes.nodes_encode import SD15_CONTEXT, conditioning  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict  # noqa: E402
 from comfyui_deig.nodes.patch import Schedule, apply_deig  # noqa: E402
 from devkit.sd15_unet import transformer_options_for_call  # noqa: E402
@@ -58,7 +58,7 @@ def deig(ref):
 
 def forward(model, x, t, grounding, context=None):
     mm.load_models_gpu([model])
-    ctx = context if context is not None else torch.zeros(x.shape[0], 77, 768)
+    ctx = context if context is not None else torch.zeros(x.shape[0], *SD15_CONTEXT)
     with torch.no_grad():
         return model.model.diffusion_model(x, t, context=ctx, transformer_options=transformer_options_for_call(model),
                                            **({"deig": grounding} if grounding is not None else {}))
@@ -168,14 +168,14 @@ def test_two_patched_clones_are_independent(base, deig, conds):
 
 def test_same_model_with_and_without_deig(base, deig, conds, ref):
     _, vec, _, _ = ref
-    clip_like = [[torch.randn(1, 77, 768, generator=torch.Generator().manual_seed(1)), {}]]
+    clip_like = [[torch.randn(1, *SD15_CONTEXT, generator=torch.Generator().manual_seed(1)), {}]]
     plain_before = _sample(base, clip_like, clip_like)
     _sample(apply_deig(base, deig, Schedule()), *conds)
     assert torch.equal(_sample(base, clip_like, clip_like), plain_before)
 
 
 def test_patched_model_without_deig_conditioning_says_what_to_fix(base, deig):
-    clip_like = [[torch.zeros(1, 77, 768), {}]]
+    clip_like = [[torch.zeros(1, *SD15_CONTEXT), {}]]
     with pytest.raises(ValueError, match="DEIG Encode"):
         _sample(apply_deig(base, deig, Schedule()), clip_like, clip_like)
 
