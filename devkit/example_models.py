@@ -43,7 +43,7 @@ def deig_release_weights() -> Path:
     """The synthetic DEIG weights as the release ships them: a torch.save'd ``{"model": state dict}``."""
     from safetensors.torch import load_file
 
-    path = host.models_cache_dir() / f"deig_synthetic_v{VERSION}.pth"
+    path = paths.models_cache_dir() / f"deig_synthetic_v{VERSION}.pth"
     if not path.is_file():
         tmp = path.with_suffix(".tmp")
         torch.save({"model": load_file(str(deig_weights())), "autoencoder": {}, "diffusion": {}}, tmp)

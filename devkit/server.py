@@ -6,6 +6,7 @@ output, temp and user folders are fresh, and so is the database. Nothing is writ
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.metadata
 import json
@@ -156,6 +157,8 @@ class ComfyServer:
         """SIGTERM the server's process group, SIGKILL it after ``grace`` s. Safe to call twice."""
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGCONT)  # a frozen server must run to handle SIGTERM
             for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
                 try:
                     os.killpg(proc.pid, sig)
@@ -169,6 +172,11 @@ class ComfyServer:
         if self._log_fh is not None:
             self._log_fh.close()
             self._log_fh = None
+
+    def freeze(self) -> None:
+        """SIGSTOP the server: it stays up but answers nothing, as a hung server does (``stop`` ends it)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGSTOP)
 
     def kill(self) -> None:
         """SIGKILL the server at once, as a crash would (no shutdown, no answer to anyone)."""

@@ -12,7 +12,7 @@ import time
 from .example_models import CHECKPOINTS
 from .paths import REPO_ROOT
 from .server import poll
-from .workflow_api import set_inputs, to_api
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 
 PHRASES = ["a red bicycle", "a woman in a green coat and black boots", "a white ceramic vase with blue flowers",
            "a brown dog with a red collar", "a yellow taxi", "a man in a grey suit with a striped tie",

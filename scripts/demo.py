@@ -17,10 +17,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from devkit.comfy_env import import_pack  # noqa: E402
+
+import_pack()  # the host and the pack (comfyui_deig) importable, CPU mode without CUDA
 from devkit import paths  # noqa: E402
 from devkit.example_models import CHECKPOINTS, DEIG_RELEASE, T5, install_example_models  # noqa: E402
 from devkit.server import ComfyServer  # noqa: E402
-from devkit.workflow_api import set_inputs, to_api  # noqa: E402
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api  # noqa: E402
 
 WORKFLOW = REPO / "example_workflows" / "deig_three_people.json"
 NEEDED = {"checkpoints": CHECKPOINTS[0], "deig": DEIG_RELEASE, "text_encoders": T5}

@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from devkit.comfy_env import import_pack  # noqa: E402
+
+import_pack()  # the host and the pack (comfyui_deig) importable, CPU mode without CUDA
 from devkit import paths  # noqa: E402
 from devkit.example_models import install_example_models  # noqa: E402
 from devkit.server import ComfyServer  # noqa: E402

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from devkit.example_workflows import DESCRIPTIONS, note_text
-from devkit.workflow_api import to_api
+from comfyui_deig.deig_eval.workflow import to_api
 from devkit.browser import unexpected_errors
 
 pytestmark = pytest.mark.browser

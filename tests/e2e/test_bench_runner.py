@@ -128,3 +128,34 @@ def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, a
     assert sorted(f["entry_id"] for f in failed) == ["100", "101"]
     assert all("no_such_checkpoint" in f["errors"][0] and comfy_server.base_url in f["errors"][0] for f in failed)
     assert read_jsonl(cfg.out_dir / "manifest.jsonl") == []
+
+
+def test_a_server_that_hangs_past_the_timeout_hands_its_entry_to_the_other(comfy_server, models_dir, api_prompt,
+                                                                           tmp_path, tmp_path_factory):
+    """A real server frozen (SIGSTOP) as its first prompt is queued: it answers nothing, like a hung
+    GPU; after the runner's timeout its entry runs on the other server and it gets no more work."""
+    bench = tmp_path / "mig.json"
+    bench.write_text(json.dumps(mig_bench(4)))
+    workflow = tmp_path / "workflow_api.json"
+    workflow.write_text(json.dumps(api_prompt))
+    comfy_server.run(api_prompt, timeout=900)  # the healthy server has its models loaded: its prompts take seconds
+    frozen = ComfyServer(tmp_path_factory.mktemp("comfy-frozen"), models_dir=models_dir).start()
+    stuck = []
+
+    def on_event(kind, server, job, *rest):
+        if kind == "queued" and server == frozen.base_url and not stuck:
+            stuck.append(job.entry.entry_id)
+            frozen.freeze()
+
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, frozen.base_url],
+                    out_dir=tmp_path / "run", seeds=[3], timeout=60)
+    try:
+        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+    finally:
+        frozen.stop()
+    records = read_jsonl(cfg.out_dir / "manifest.jsonl")
+    assert summary.failed == [] and summary.made == 4 and list(summary.servers_lost) == [frozen.base_url]
+    assert "60" in summary.servers_lost[frozen.base_url]  # the reason names the timeout
+    assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(4))
+    assert {r["server"] for r in records} == {comfy_server.base_url}  # the stuck entry included
+    assert stuck and stuck[0] in {r["entry_id"] for r in records}

@@ -9,7 +9,7 @@ from devkit.example_models import install_example_models
 from devkit.server import PromptError
 
 from devkit.paths import REPO_ROOT as REPO
-from devkit.workflow_api import set_inputs, to_api
+from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 
 WORKFLOWS = sorted(f[:-5] for f in os.listdir(os.path.join(REPO, "example_workflows")) if f.endswith(".json"))
 
