@@ -63,3 +63,15 @@ def test_package_imports_without_comfyui(tmp_path):
                        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["./web/js", "False"]
+
+
+def test_every_script_imports_in_a_fresh_interpreter():
+    """What `make demo/soak/bench/parity` start: each script's imports resolve on their own (not only
+    inside pytest, whose conftest already put the host and the pack on sys.path)."""
+    for name in sorted(os.listdir(os.path.join(REPO, "scripts"))):
+        if not name.endswith(".py"):
+            continue
+        code = f"import runpy; runpy.run_path({os.path.join(REPO, 'scripts', name)!r}, run_name='imported')"
+        r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
+                           env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+        assert r.returncode == 0, f"scripts/{name}: {r.stderr[-2000:]}"
