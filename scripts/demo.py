@@ -46,13 +46,14 @@ def main() -> int:
         size, steps = 256, 8
     else:
         print(f"Using the real weights in {real_models}.")
-        models, size, steps = real_models, 512, 30
+        models, size, steps = real_models, 512, None  # the workflow's own settings (the official sampling)
     base = REPO / ".cache" / "demo-server"
     shutil.rmtree(base, ignore_errors=True)
     with ComfyServer(base, models_dir=models) as server:
         prompt = to_api(json.loads(WORKFLOW.read_text()), server.object_info())
         set_inputs(prompt, "EmptyLatentImage", width=size, height=size)
-        set_inputs(prompt, "KSampler", steps=steps)
+        if steps is not None:
+            set_inputs(prompt, "KSampler", steps=steps)
         start = time.perf_counter()
         entry = server.run(prompt, timeout=3600)
         files = server.output_files(entry)
@@ -63,6 +64,7 @@ def main() -> int:
             dst = out_dir / f.name
             shutil.copy(f, dst)
             saved.append(dst)
+        steps = next(n["inputs"]["steps"] for n in prompt.values() if n["class_type"] == "KSampler")
         print(f"Ran {WORKFLOW.name} at {size}x{size}, {steps} steps, in {time.perf_counter() - start:.1f} s.")
     for path in saved:
         print(os.path.relpath(path, os.getcwd()))
