@@ -79,3 +79,14 @@ def install_example_models(root: Path) -> Path:
     (root / "controlnet").mkdir(exist_ok=True)
     _link(sd15_controlnet(), root / "controlnet" / CONTROLNET)
     return root
+
+
+def install_example_inputs(input_dir: Path) -> Path:
+    """The input images the example workflows name (a dark pose image for the ControlNet example)."""
+    from PIL import Image
+
+    from .example_workflows import POSE_IMAGE
+
+    path = Path(input_dir) / POSE_IMAGE
+    Image.new("RGB", (64, 64), (20, 20, 20)).save(path)
+    return path

@@ -53,6 +53,7 @@ MODEL_SOURCES = {
     SD15: ("https://huggingface.co/Comfy-Org/stable-diffusion-v1-5-archive/resolve/main/" + SD15, "checkpoints"),
     DEIG_WEIGHTS: ("https://huggingface.co/dushy5/DEIG/resolve/main/model.pth", "deig"),
 }
+POSE_IMAGE = "deig_pose.png"  # what the ControlNet example's Load Image names (a user loads their own)
 NEGATIVE = "low quality, blurry, deformed, extra limbs, watermark, text"
 # dushy5/DEIG inference.py: its default negative prompt, 40 DDIM steps on timesteps 976..1, CFG 7.5
 OFFICIAL_NEGATIVE = ("longbody, lowres, distorted face, bad anatomy, bad hands, missing fingers, extra digit, "
@@ -102,7 +103,7 @@ def with_controlnet(nodes):
     nodes = _relink(nodes, 9, positive=(18, 0), negative=(18, 1))
     return nodes + [
         (16, "ControlNetLoader", [], ["control_v11p_sd15_openpose.safetensors"]),
-        (17, "LoadImage", [], ["deig_pose.png", "image"]),
+        (17, "LoadImage", [], [POSE_IMAGE, "image"]),
         (18, "ControlNetApplyAdvanced", [("positive", (6, 0)), ("negative", (7, 0)), ("control_net", (16, 0)),
                                          ("image", (17, 0)), ("vae", (1, 2))], [1.0, 0.0, 0.8]),
     ]
@@ -124,9 +125,10 @@ def with_hires_fix(nodes):
 POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 660), 5: (40, 840), 4: (380, 40),
              6: (860, 40), 7: (860, 290), 8: (860, 500), 9: (1220, 40), 10: (1580, 40), 11: (1580, 220),
              12: (1580, 590), 14: (1920, 590),
-             16: (860, 760), 17: (860, 900), 18: (1220, 380), 19: (1220, 380), 20: (1220, 520)}
+             16: (1920, 40), 17: (1220, 460), 18: (1920, 200), 19: (1920, 40), 20: (1220, 460)}
 SIZES = {"DEIG_InstanceLayout": (440, 820), "KSampler": (320, 262), "SaveImage": (300, 300),
-         "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300)}
+         "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300),
+         "LoadImage": (320, 480)}  # the Vue renderer draws Load Image with its preview taller than classic
 
 
 def node_properties(ntype, widgets) -> dict:

@@ -199,7 +199,7 @@ export async function connect(page, fromId, fromSlot, toId, toInput) {
 export async function loadTemplate(page, name) {
   await page.evaluate(async (name) => {
     const listing = await (await fetch('/workflow_templates')).json();
-    const pack = Object.keys(listing).find((p) => p.includes('DEIG') && listing[p].includes(name));
+    const pack = Object.keys(listing).find((p) => listing[p].includes(name));  // the pack's folder: ComfyUI-DEIG or deig
     if (!pack) throw new Error(`template ${name} not listed: ${JSON.stringify(listing)}`);
     const wf = await (await fetch(`/api/workflow_templates/${pack}/${name}.json`)).json();
     await window.app.loadGraphData(wf);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
 import * as L from '../../devkit/js/box_editor_lib.mjs';
 
-const MODULES = '/extensions/ComfyUI-DEIG/editor/';
+let MODULES = '/extensions/ComfyUI-DEIG/editor/';  // set from args[2]: the pack's folder differs per test server
 
 /** Put node `id` at the top-left of the view at zoom `scale`. */
 async function focusNode(page, id, scale = 1) {
@@ -148,6 +148,7 @@ async function clippedParts(page, id) {
 await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   const mode = args[0] === 'vue' ? 'vue' : 'classic';
   const longText = await readFile(args[1], 'utf8');
+  if (args[2]) MODULES = `/extensions/${args[2]}/editor/`;
   const out = { mode };
   await L.prepareSettings(baseUrl, { vueNodes: mode === 'vue' });
   await openComfy(page, baseUrl);
@@ -162,7 +163,10 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   await waitViewStable(page);
   out.firstLoadView = await graphRects(page);
   await shot(page, artifactsDir, `item5_first_load_${mode}.png`);
-  for (const name of ['deig_three_people', 'deig_six_donuts', 'deig_community_checkpoint_lora']) {
+  // Every example workflow the server lists; the 768x512 one last, item 1 goes on with it loaded.
+  const LAST = 'deig_community_checkpoint_lora';
+  const listed = Object.values(await page.evaluate(async () => (await fetch('/workflow_templates')).json())).flat();
+  for (const name of [...listed.filter((n) => n !== LAST).sort(), LAST]) {
     await L.loadTemplate(page, name);
     await waitViewStable(page);
     out.workflows[name] = await graphRects(page);

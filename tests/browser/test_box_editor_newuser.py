@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.example_models import DEIG_RELEASE, install_example_inputs
+from devkit.example_workflows import DESCRIPTIONS
+
 from tests.browser.test_box_editor import _pack_errors
 
 pytestmark = pytest.mark.browser
@@ -42,12 +45,13 @@ def _host_token_count(text: str) -> int:
 
 @pytest.mark.parametrize("mode", ["classic", "vue"])
 def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir, mode):
+    install_example_inputs(comfy_server.input_dir)  # the pose image the ControlNet example loads
     text_path = artifacts_dir / "long_text.txt"
     text_path.write_text(LONG_TEXT)
-    r = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=420, args=(mode, str(text_path)))
+    r = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=420, args=(mode, str(text_path), comfy_server.pack_folder))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
-    assert _pack_errors(r) == []
+    assert _pack_errors(r, comfy_server) == []
 
     # 1. The 768x512 example opens at 768x512 at once (no pointer over the editor), says where that
     #    comes from, offers nothing that would overwrite the workflow's size, and follows the latent.
@@ -76,6 +80,7 @@ def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir,
     assert min(four["coordWidths"]) >= 30, four
 
     # 5. Example workflows: no two nodes overlap in this renderer, and the whole graph is in view.
+    assert sorted(r["workflows"]) == sorted(DESCRIPTIONS)  # every example workflow was opened
     for name, seen in r["workflows"].items():
         rects, view = seen["rects"], seen["view"]
         assert _overlaps(rects) == [], (name, _overlaps(rects))
@@ -118,7 +123,7 @@ def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir,
     # 11. Every model file the example names that is not on disk, with the folder it goes in.
     lines = r["item11"]
     expected = {"realisticVisionV60B1_v51VAE.safetensors": "checkpoints", "add_detail.safetensors": "loras",
-                "deig.safetensors": "deig", "flan-t5-xl": "text_encoders"}
+                DEIG_RELEASE: "deig", "flan-t5-xl": "text_encoders"}
     assert len(lines) == len(expected), lines
     for name, folder in expected.items():
         line = next((ln for ln in lines if ln.startswith(name)), None)
@@ -126,4 +131,4 @@ def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir,
 
     for n in (1, 2, 3, 4, 6, 7, 8, 11):
         assert list(artifacts_dir.glob(f"item{n}_*_{mode}.png")), n
-    assert len(list(artifacts_dir.glob(f"item5_deig_*_{mode}.png"))) == 3
+    assert len(list(artifacts_dir.glob(f"item5_deig_*_{mode}.png"))) == len(DESCRIPTIONS)

@@ -8,6 +8,7 @@ import pytest
 from devkit.example_workflows import DESCRIPTIONS, note_text
 from comfyui_deig.deig_eval.workflow import to_api
 from devkit.browser import unexpected_errors
+from devkit.example_models import install_example_inputs
 
 pytestmark = pytest.mark.browser
 SCRIPT = Path(__file__).with_name("ui_loads.mjs")
@@ -15,6 +16,7 @@ WORKFLOWS = Path(__file__).resolve().parents[2] / "example_workflows"
 
 
 def test_frontend_loads_with_deig_nodes_and_example_workflows(comfy_server, browser, artifacts_dir):
+    install_example_inputs(comfy_server.input_dir)  # the pose image the ControlNet example loads
     result = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=180)
     assert "DEIG_InstanceLayout" in result["deigNodes"], result
     assert result["nodeTypeCount"] > 100

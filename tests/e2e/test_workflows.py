@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from devkit.example_models import install_example_models
+from devkit.example_models import install_example_inputs, install_example_models
 from devkit.server import PromptError
 
 from devkit.paths import REPO_ROOT as REPO
@@ -17,9 +17,7 @@ WORKFLOWS = sorted(f[:-5] for f in os.listdir(os.path.join(REPO, "example_workfl
 @pytest.fixture(scope="module")
 def server(comfy_server, models_dir):
     install_example_models(models_dir)
-    from PIL import Image  # the pose image the ControlNet workflow loads (a user loads their own)
-
-    Image.new("RGB", (64, 64), (20, 20, 20)).save(comfy_server.input_dir / "deig_pose.png")
+    install_example_inputs(comfy_server.input_dir)
     return comfy_server
 
 
