@@ -1,6 +1,11 @@
-"""Layout-file nodes: a DEIG-Bench, MIG-Bench, editor-JSON or JSON Lines file from ComfyUI's input folder
-(uploadable like an image), read by ``deig_core.layout_files``; one entry by index, or every entry as
-list outputs so one queued prompt runs the rest of the graph once per entry."""
+"""Layout-file nodes: a DEIG-Bench, MIG-Bench, editor-JSON or JSON Lines file from ComfyUI's input folder,
+read by ``deig_core.layout_files``; one entry by index, or every entry as list outputs so one queued
+prompt runs the rest of the graph once per entry.
+
+The upload button under the file list is ``web/js/deig_layout_file_upload.js`` (the host's
+``UploadType.model`` / ``file_upload`` flag draws nothing on the 1.32 and 1.58 frontends); it stores the
+file through the host's upload route and asks ``POST /deig/layout_file`` (``nodes/routes.py``) what it
+read, so a wrong file is reported at once, in the words the node would use when queued."""
 import logging
 import os
 
@@ -26,12 +31,13 @@ def layout_files_in_input() -> list[str]:
 
 
 def _file_input():
-    return io.Combo.Input("file", options=layout_files_in_input(), upload=io.UploadType.model,
+    return io.Combo.Input("file", options=layout_files_in_input(),
                           tooltip="A layout file in ComfyUI's input folder (.json / .jsonl): DEIG-Bench, "
                                   "MIG-Bench, an editor layout or JSON Lines of layouts; upload one here")
 
 
-def _read(node: str, file: str) -> LayoutFile:
+def read_input_layout_file(node: str, file: str) -> LayoutFile:
+    """The layout file ``file`` (a name in ComfyUI's input folder); errors name ``node`` and its input."""
     if not folder_paths.exists_annotated_filepath(file):
         raise ValueError(f"{node}: input 'file': {file!r} is not in ComfyUI's input folder")
     try:
@@ -52,7 +58,7 @@ class _LayoutFileNode(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, file, **kw):
         try:
-            _read(cls.NAME, file)
+            read_input_layout_file(cls.NAME, file)
         except ValueError as e:
             return str(e)
         return True
@@ -76,7 +82,7 @@ class LayoutFromFile(_LayoutFileNode):
 
     @classmethod
     def execute(cls, file, index) -> io.NodeOutput:
-        layout_file = _read(cls.NAME, file)
+        layout_file = read_input_layout_file(cls.NAME, file)
         try:
             entry = entry_at(layout_file, index)
         except LayoutError as e:
@@ -107,7 +113,7 @@ class LayoutsFromFile(_LayoutFileNode):
 
     @classmethod
     def execute(cls, file, start, count) -> io.NodeOutput:
-        entries = _read(cls.NAME, file).entries
+        entries = read_input_layout_file(cls.NAME, file).entries
         if start >= len(entries):
             raise ValueError(f"{cls.NAME}: input 'start': {start} is past the last entry "
                              f"(the file has {len(entries)} entries, 0..{len(entries) - 1})")

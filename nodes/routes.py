@@ -5,6 +5,10 @@
   (the folder's own, else the T5 tokenizer the host ships).
 * ``POST /deig/missing_models`` ``{"models": [{"node", "title", "input", "value"}, ...]}`` -> ``{"missing":
   [{..., "folder", "paths"}]}``: which model files chosen in loader widgets are not on disk, and where they go.
+* ``POST /deig/layout_file`` ``{"file": "name.jsonl", "node": "DEIG_LayoutFromFile"}`` -> ``{"file", "format",
+  "entries"}`` or ``{"file", "error"}``: what the layout-file nodes read from a file of the input folder (asked
+  by the upload button right after an upload), the error in the node's own words (a file the node cannot read
+  is an answer, not a bad request).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import folder_paths
 from aiohttp import web
 
 from ..deig_core.text_encoder import MAX_LENGTH, TOKENIZER_FILES, TextEncoderError, count_tokens, load_tokenizer
+from .nodes_layout_files import NODES as LAYOUT_FILE_NODES, layout_files_in_input, read_input_layout_file
 from .nodes_loaders import DEIG_FOLDER, HOST_TOKENIZER, T5_FOLDER, _t5_path
 
 log = logging.getLogger(__name__)
@@ -110,7 +115,34 @@ async def _missing_models(request: web.Request) -> web.Response:
     return web.json_response({"missing": missing_models(models)})
 
 
+def layout_file_summary(file: str, node_id: str | None) -> dict:
+    """What a layout-file node reads from ``file``; ValueError (naming the node) when it cannot."""
+    names = {n.define_schema().node_id: n.NAME for n in LAYOUT_FILE_NODES}
+    node = names.get(node_id, names["DEIG_LayoutFromFile"])
+    if file not in layout_files_in_input():   # only the files the node lists: no paths outside the folder
+        raise ValueError(f"{node}: input 'file': {file!r} is not a .json/.jsonl file in ComfyUI's input folder")
+    layout_file = read_input_layout_file(node, file)
+    return {"file": file, "format": layout_file.format, "entries": len(layout_file.entries)}
+
+
+async def _layout_file(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _bad("body must be JSON")
+    file = body.get("file") if isinstance(body, dict) else None
+    node_id = body.get("node") if isinstance(body, dict) else None
+    if not isinstance(file, str) or not (node_id is None or isinstance(node_id, str)):
+        return _bad("'file' must be a file name and 'node' a node id")
+    try:
+        summary = await asyncio.get_running_loop().run_in_executor(None, layout_file_summary, file, node_id)
+    except ValueError as e:
+        return web.json_response({"file": file, "error": str(e)})
+    return web.json_response(summary)
+
+
 def register(routes) -> None:
     """Add the pack's routes to the host's route table (PromptServer.instance.routes)."""
     routes.post("/deig/token_counts")(_token_counts)
     routes.post("/deig/missing_models")(_missing_models)
+    routes.post("/deig/layout_file")(_layout_file)

@@ -44,3 +44,30 @@ def test_missing_models_lists_each_file_with_its_folder(model_dirs):
     assert [(m["node"], m["folder"]) for m in missing] == [(2, "checkpoints"), (3, "deig"), (5, "text_encoders")]
     assert missing[0]["paths"] == [str(model_dirs / "checkpoints")]
     assert missing[1]["paths"] == [str(model_dirs / "deig")] and missing[2]["value"] == ""
+
+
+@pytest.fixture
+def input_dir(tmp_path):
+    """An empty ComfyUI input folder for this test only."""
+    saved = folder_paths.get_input_directory()
+    folder_paths.set_input_directory(str(tmp_path / "input"))
+    os.makedirs(tmp_path / "input")
+    yield tmp_path / "input"
+    folder_paths.set_input_directory(saved)
+
+
+def test_layout_file_summary_reports_what_the_node_reads(input_dir):
+    (input_dir / "three.jsonl").write_text("\n".join(
+        '{"caption": "c%d", "instances": [{"box": [0.1, 0.1, 0.5, 0.5], "text": "a cat"}]}' % i for i in range(3)))
+    (input_dir / "broken.json").write_text('{"results": [{"caption": "x", "instances": [{"bbox": [0.5, 0.1, 0.2, 0.3]}]}]}')
+    (tmp := input_dir.parent / "outside.json").write_text("[]")
+
+    assert routes.layout_file_summary("three.jsonl", "DEIG_LayoutsFromFile") == {
+        "file": "three.jsonl", "format": "jsonl", "entries": 3}
+    with pytest.raises(ValueError) as bad:
+        routes.layout_file_summary("broken.json", "DEIG_LayoutsFromFile")
+    assert str(bad.value).startswith("DEIG Layouts from File (all): input 'file': broken.json: entry 0")
+    # only files the node lists: no path outside the input folder, even one that exists
+    for name in ("../outside.json", str(tmp), "missing.json"):
+        with pytest.raises(ValueError, match="not a .json/.jsonl file in ComfyUI's input folder"):
+            routes.layout_file_summary(name, "DEIG_LayoutFromFile")
