@@ -126,3 +126,20 @@ def test_tables_have_the_papers_columns():
     d.add_image([InstanceOutcome(True, True, 0.5)], [person(3)])
     text = render_table({"bench": "deig-bench", **d.figures()})
     assert "MAA_human C3" in text and "MAA_obj L4" in text
+    assert "CLIP" not in text  # no CLIP model, no CLIP columns
+
+
+@pytest.mark.parametrize("tally", [MigTally, DeigTally])
+def test_clip_means_and_their_columns(tally):
+    t = tally()
+    outcomes = [InstanceOutcome(True, True, 0.5)] * 2
+    t.add_image(outcomes) if tally is MigTally else t.add_image(outcomes, [person(1)] * 2)
+    t.clip.per_image.add(20.0)
+    t.clip.per_image.add(30.0)
+    for x in (10.0, 11.0, 15.0):  # instances of all images together, not a mean of per-image means
+        t.clip.per_instance.add(x)
+    f = t.figures()
+    assert f["clip_score"] == 25.0 and f["local_clip_score"] == 12.0
+    rows = render_table({"bench": "mig-bench" if tally is MigTally else "deig-bench", **f}).splitlines()[1:]
+    header, values = ([c.strip() for c in row.split("|")] for row in rows)
+    assert header[-2:] == ["CLIP", "Local CLIP"] and values[-2:] == ["25.00", "12.00"]
