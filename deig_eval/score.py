@@ -48,6 +48,11 @@ class Judges:
         self.clip = models.ClipScorer(paths.clip, self.device) if paths.clip else None
 
 
+def open_eval_image(path: Path) -> Image.Image:
+    """The image as the scorers judge it: RGB, EVAL_SIZE x EVAL_SIZE."""
+    return Image.open(path).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
+
+
 def _pixels(box) -> np.ndarray:
     return np.asarray(box, dtype=np.float64) * EVAL_SIZE
 
@@ -103,7 +108,7 @@ def score_run(manifest: Path, bench: Path, paths: ModelPaths, device=None, out_j
     started = time.monotonic()
     for r in records:
         entry = entries[r["entry_id"]]
-        image = Image.open(manifest.parent / r["file"]).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
+        image = open_eval_image(manifest.parent / r["file"])
         if judges.clip is not None:
             add_clip_scores(tally.clip, judges.clip, image, entry, clip_bgr_as_official)
         if layout_file.format == "mig-bench":

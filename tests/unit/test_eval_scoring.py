@@ -14,7 +14,7 @@ import pytest
 from comfyui_deig.deig_core.layout_files import read_layout_file
 from comfyui_deig.deig_eval.__main__ import main as cli
 from comfyui_deig.deig_eval.metrics.clip_templates import IMAGENET_TEMPLATES
-from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, score_run
+from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, open_eval_image, score_run
 from devkit.bench_layouts import mig_bench
 from devkit.paths import REPO_ROOT
 from devkit.tiny_judges import build_tiny_judges
@@ -44,8 +44,7 @@ def fake_run(out, entry_ids, seed=3):
 
 
 def detected_box(judges, image_path, phrase):
-    image = Image.open(image_path).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
-    boxes = judges.detector.detect(image, phrase)
+    boxes = judges.detector.detect(open_eval_image(image_path), phrase)
     assert len(boxes), "the tiny detector finds nothing; change its seed"
     return [float(np.clip(v / EVAL_SIZE, 0, 1)) for v in boxes[0]]
 
@@ -113,7 +112,7 @@ def mig_two_images(tiny, tmp_path_factory):
 
 
 def eval_image(manifest, entry_id):
-    return Image.open(manifest.parent / f"images/{entry_id}_seed3.png").convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
+    return open_eval_image(manifest.parent / f"images/{entry_id}_seed3.png")
 
 
 def test_local_clip_is_the_mean_over_instance_crops(mig_two_images):
