@@ -46,7 +46,8 @@ def _score(args) -> int:
 
     paths = ModelPaths(grounding_dino=args.grounding_dino, sam=args.sam, clip=args.clip, qwen=args.qwen)
     result = score_run(Path(args.manifest), Path(args.bench), paths, device=args.device,
-                       out_json=Path(args.json) if args.json else None, limit=args.limit)
+                       out_json=Path(args.json) if args.json else None, limit=args.limit,
+                       clip_bgr_as_official=args.clip_bgr_as_official)
     print(result["table"])
     return 0
 
@@ -74,13 +75,18 @@ def main(argv=None) -> int:
     s.add_argument("--bench", required=True, help="the layout file the run used (DEIG-Bench or MIG-Bench)")
     s.add_argument("--grounding-dino", help="folder of a transformers GroundingDINO (e.g. grounding-dino-tiny)")
     s.add_argument("--sam", help="folder of a transformers SAM (MIG-Bench, e.g. sam-vit-huge)")
-    s.add_argument("--clip", help="folder of a transformers CLIP ViT-L/14 (CLIP score; optional)")
+    s.add_argument("--clip", help="folder of a transformers CLIP ViT-L/14 (CLIP and local CLIP scores; optional)")
+    s.add_argument("--clip-bgr-as-official", action="store_true",
+                   help="give CLIP the images with red and blue swapped, as the official scripts do (they read "
+                        "with cv2, BGR), to compare with the paper's CLIP figures (default: the true RGB image)")
     s.add_argument("--qwen", help="folder of Qwen2.5-VL-7B-Instruct (DEIG-Bench attribute judge)")
     s.add_argument("--device", default=None, help="cuda, cpu, ... (default: cuda when available)")
     s.add_argument("--limit", type=int, default=None, help="score only the first N images")
     s.add_argument("--json", help="write the figures here (default: metrics.json beside the manifest)")
     s.set_defaults(func=_score)
     args = p.parse_args(argv)
+    if args.command == "score" and args.clip_bgr_as_official and not args.clip:
+        s.error("--clip-bgr-as-official changes the CLIP scores only: give --clip too")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return args.func(args)
 

@@ -1,7 +1,9 @@
 """Score a run: every image of a manifest against its layout-file entry, into the paper's tables.
 
 Images are judged at 512x512 with the layout boxes in pixels, as the official evaluation does.
-MIG-Bench needs GroundingDINO and SAM; DEIG-Bench needs GroundingDINO and Qwen2.5-VL; CLIP is optional.
+MIG-Bench needs GroundingDINO and SAM; DEIG-Bench needs GroundingDINO and Qwen2.5-VL; CLIP is optional
+and gives the CLIP score (image with caption) and the local CLIP score (each instance's crop with its
+description: DEIG-Bench ``description``, MIG-Bench ``label``).
 """
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from ._core import LayoutEntry, read_layout_file
 from .manifest import read_jsonl
 from .metrics.boxes import InstanceOutcome, located_outcome
 from .metrics.color import color_matches, split_mig_label
-from .metrics.tally import DeigTally, MigTally
+from .metrics.tally import ClipMeans, DeigTally, MigTally
 from .table import render_table
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,11 @@ class Judges:
         self.segmenter = models.Segmenter(paths.sam, self.device) if bench_format == "mig-bench" else None
         self.judge = models.Judge(paths.qwen, self.device) if bench_format == "deig-bench" else None
         self.clip = models.ClipScorer(paths.clip, self.device) if paths.clip else None
+
+
+def open_eval_image(path: Path) -> Image.Image:
+    """The image as the scorers judge it: RGB, EVAL_SIZE x EVAL_SIZE."""
+    return Image.open(path).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
 
 
 def _pixels(box) -> np.ndarray:
@@ -75,10 +83,18 @@ def deig_outcomes(image, entry: LayoutEntry, judges: Judges) -> list[InstanceOut
     return out
 
 
-def score_run(manifest: Path, bench: Path, paths: ModelPaths, device=None, out_json: Path | None = None,
-              limit: int | None = None, judges: Judges | None = None) -> dict:
-    from PIL import Image
+def add_clip_scores(means: ClipMeans, clip, image, entry: LayoutEntry, bgr_as_official: bool = False) -> None:
+    """The image's CLIP score and each instance's local CLIP score. ``bgr_as_official``: give CLIP the image
+    with red and blue swapped, as the official scripts do (they read images with cv2, in BGR order)."""
+    if bgr_as_official:
+        image = Image.merge("RGB", image.split()[::-1])
+    means.per_image.add(clip.score(image, [entry.caption]))
+    for inst in entry.instances:
+        means.per_instance.add(clip.instance_score(image, inst.box, inst.text))
 
+
+def score_run(manifest: Path, bench: Path, paths: ModelPaths, device=None, out_json: Path | None = None,
+              limit: int | None = None, judges: Judges | None = None, clip_bgr_as_official: bool = False) -> dict:
     layout_file = read_layout_file(bench)
     if layout_file.format not in ("mig-bench", "deig-bench"):
         raise ValueError(f"{bench}: scoring needs a MIG-Bench or DEIG-Bench file, this is {layout_file.format}")
@@ -92,9 +108,9 @@ def score_run(manifest: Path, bench: Path, paths: ModelPaths, device=None, out_j
     started = time.monotonic()
     for r in records:
         entry = entries[r["entry_id"]]
-        image = Image.open(manifest.parent / r["file"]).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
+        image = open_eval_image(manifest.parent / r["file"])
         if judges.clip is not None:
-            tally.clip.add(judges.clip.score(image, [entry.caption]))
+            add_clip_scores(tally.clip, judges.clip, image, entry, clip_bgr_as_official)
         if layout_file.format == "mig-bench":
             tally.add_image(mig_outcomes(image, entry, judges))
         else:
@@ -102,6 +118,8 @@ def score_run(manifest: Path, bench: Path, paths: ModelPaths, device=None, out_j
     seconds = time.monotonic() - started
     figures = {"bench": layout_file.format, "manifest": str(manifest), **tally.figures(),
                "seconds_per_image": seconds / len(records) if records else None, "device": str(judges.device)}
+    if judges.clip is not None:
+        figures["clip_bgr_as_official"] = clip_bgr_as_official
     figures["table"] = render_table(figures)
     out_json = out_json or manifest.parent / "metrics.json"
     out_json.write_text(json.dumps(figures, indent=1))

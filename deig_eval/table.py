@@ -14,7 +14,8 @@ def _rows(header: list[str], values: list[str]) -> str:
 
 
 def render_table(fig: dict) -> str:
-    clip = [] if fig.get("clip_score") is None else [("CLIP", f"{fig['clip_score']:.2f}")]
+    clip = [(name, f"{fig[key]:.2f}") for name, key in (("CLIP", "clip_score"), ("Local CLIP", "local_clip_score"))
+            if fig.get(key) is not None]
     if fig["bench"] == "mig-bench":
         cols = [(f"ISR {k}", _pct(fig["instance_success_rate"][k])) for k in MIG_LEVELS]
         cols += [("ISR avg", _pct(fig["instance_success_rate"]["all"]))]

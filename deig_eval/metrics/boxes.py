@@ -1,5 +1,5 @@
-"""Box arithmetic of the official evaluation: IoU of the detections with the layout box, and the
-outcome of one instance (located? attribute right? its IoU)."""
+"""Box arithmetic of the official evaluation: IoU of the detections with the layout box, the
+outcome of one instance (located? attribute right? its IoU), and the pixels of an instance's crop."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,3 +54,19 @@ def located_outcome(detections, layout_box, threshold: float = IOU_THRESHOLD) ->
         return False, 0.0
     best = float(iou(detections, layout_box).max())
     return best >= threshold, best
+
+
+def pixel_crop_box(box, width: int, height: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) pixels of a normalised box (x1, y1, x2, y2) in a width x height image, as
+    the official local CLIP crop takes them: ``int(width * x1)`` .. ``int(width * x2)`` (columns, end
+    excluded) and the same for rows; kept inside the image and at least one pixel wide and high (a box
+    thinner than a pixel would otherwise crop nothing)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    left, right = _pixel_span(x1, x2, width)
+    top, bottom = _pixel_span(y1, y2, height)
+    return left, top, right, bottom
+
+
+def _pixel_span(start: float, end: float, size: int) -> tuple[int, int]:
+    first = min(max(int(size * start), 0), size - 1)
+    return first, max(min(int(size * end), size), first + 1)

@@ -3,7 +3,8 @@
 * :class:`Detector` - GroundingDINO (``AutoModelForZeroShotObjectDetection``): boxes for a phrase,
   box and text thresholds 0.25, then NMS at 0.8, as the official evaluation;
 * :class:`Segmenter` - SAM (``SamModel``): the best of three masks for a box prompt;
-* :class:`ClipScorer` - CLIP (``CLIPModel``, ViT-L/14 in the paper): mean image-text logit;
+* :class:`ClipScorer` - CLIP (``CLIPModel``, ViT-L/14 in the paper): mean image-text logit, of a whole
+  image with its caption or of an instance's crop with its description in the 80 ImageNet templates;
 * :class:`Judge` - Qwen2.5-VL (``Qwen2_5_VLForConditionalGeneration``): a yes/no question about a crop.
 
 Needs the extras in ``deig_eval/requirements-eval.txt`` (transformers, Pillow; ComfyUI's environment has
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
-from .boxes import nms
+from .boxes import nms, pixel_crop_box
+from .clip_templates import filled_templates
 
 log = logging.getLogger(__name__)
 BOX_THRESHOLD = 0.25
@@ -91,9 +94,16 @@ class ClipScorer:
 
     @torch.no_grad()
     def score(self, image, texts: list[str]) -> float:
+        """Mean of ``logits_per_image`` (logit scale x cosine) of ``image`` with each of ``texts``."""
         inputs = self.processor(text=texts, images=image, return_tensors="pt", padding=True,
                                 truncation=True).to(self.device)
         return float(self.model(**inputs).logits_per_image.float().mean())
+
+    def instance_score(self, image, box, description: str) -> float:
+        """Local CLIP score of one instance: the crop of the normalised ``box``, resized (bilinear) back to
+        the image's size, with ``description`` in each of the 80 ImageNet templates."""
+        crop = image.crop(pixel_crop_box(box, image.width, image.height)).resize(image.size, Image.BILINEAR)
+        return self.score(crop, filled_templates(description))
 
 
 class Judge:

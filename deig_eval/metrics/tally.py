@@ -5,7 +5,9 @@ instance success rate (located and right colour) and mIoU (an instance that is l
 colour counts IoU 0, one not located counts its best IoU), and the image success rate (all instances).
 DEIG-Bench (Table 1): MAA = share of instances located with the attributes judged right, for people by
 the number of colours described (C1..C3) and for objects by description strategy (L1 colour only,
-L2 + material, L3 + texture, L4 + material + texture); mIoU over all instances. CLIP score: mean.
+L2 + material, L3 + texture, L4 + material + texture); mIoU over all instances.
+Both: CLIP score = mean over images (image with caption); local CLIP score = mean over all instances of
+all images (instance crop with its description in the 80 templates).
 """
 from __future__ import annotations
 
@@ -35,12 +37,23 @@ class Mean:
         return self.sum / self.n if self.n else None
 
 
+class ClipMeans:
+    """The CLIP figures of a bench, when CLIP is given."""
+
+    def __init__(self):
+        self.per_image = Mean()  # image with its caption
+        self.per_instance = Mean()  # instance crop with its description (local CLIP)
+
+    def figures(self) -> dict:
+        return {"clip_score": self.per_image.value, "local_clip_score": self.per_instance.value}
+
+
 class MigTally:
     def __init__(self):
         self.inst = defaultdict(lambda: [0, 0])  # level -> [successes, instances]
         self.images = defaultdict(lambda: [0, 0])
         self.iou = defaultdict(Mean)
-        self.clip = Mean()
+        self.clip = ClipMeans()
 
     def add_image(self, outcomes: list[InstanceOutcome]) -> None:
         level = f"L{len(outcomes)}"
@@ -58,7 +71,7 @@ class MigTally:
         return {"instance_success_rate": {k: _ratio(*self.inst[k]) if k in self.inst else None for k in keys},
                 "miou": {k: self.iou[k].value if k in self.iou else None for k in keys},
                 "image_success_rate": {k: _ratio(*self.images[k]) if k in self.images else None for k in keys},
-                "clip_score": self.clip.value,
+                **self.clip.figures(),
                 "images": self.images["all"][1] if "all" in self.images else 0}
 
 
@@ -80,7 +93,7 @@ class DeigTally:
     def __init__(self):
         self.groups = defaultdict(lambda: [0, 0])  # group -> [successes, instances]
         self.iou = Mean()
-        self.clip = Mean()
+        self.clip = ClipMeans()
         self.images = 0
 
     def add_image(self, outcomes: list[InstanceOutcome], eval_infos: list[dict]) -> None:
@@ -102,4 +115,4 @@ class DeigTally:
                               "all": overall(PERSON_GROUPS)},
                 "maa_object": {**{g: _ratio(*self.groups[g]) if g in self.groups else None for g in OBJECT_GROUPS},
                                "all": overall(OBJECT_GROUPS)},
-                "miou": self.iou.value, "clip_score": self.clip.value, "images": self.images}
+                "miou": self.iou.value, **self.clip.figures(), "images": self.images}

@@ -1,9 +1,11 @@
-"""deig_eval.metrics arithmetic on hand-computed cases: IoU, NMS, located/success, HSV colour check,
-MIG-Bench per-level rates and mIoU, DEIG-Bench MAA groups, the table."""
+"""deig_eval.metrics arithmetic on hand-computed cases: IoU, NMS, located/success, the local CLIP crop box
+and prompt templates, HSV colour check, MIG-Bench per-level rates and mIoU, DEIG-Bench MAA groups, the CLIP
+means, the table."""
 import numpy as np
 import pytest
 
-from comfyui_deig.deig_eval.metrics.boxes import InstanceOutcome, iou, located_outcome, nms
+from comfyui_deig.deig_eval.metrics.boxes import InstanceOutcome, iou, located_outcome, nms, pixel_crop_box
+from comfyui_deig.deig_eval.metrics.clip_templates import IMAGENET_TEMPLATES, filled_templates
 from comfyui_deig.deig_eval.metrics.color import color_matches, rgb_to_hsv8, split_mig_label
 from comfyui_deig.deig_eval.metrics.tally import DeigTally, MigTally, deig_group
 from comfyui_deig.deig_eval.table import render_table
@@ -24,6 +26,27 @@ def test_located_needs_iou_half_and_reports_the_best():
 def test_nms_drops_overlap_above_0_8_only():
     boxes = [[0, 0, 10, 10], [0, 0, 10, 9.5], [0, 0, 10, 7.5], [20, 20, 30, 30]]
     assert nms(boxes, [0.5, 0.9, 0.4, 0.3]) == [1, 2, 3]  # 0 overlaps 1 by 0.95; 2 overlaps 1 by 0.79
+
+
+@pytest.mark.parametrize("box, size, pixels", [
+    ((0.25, 0.5, 0.75, 1.0), (512, 512), (128, 256, 384, 512)),
+    ((0.1, 0.2, 0.3, 0.4), (512, 512), (51, 102, 153, 204)),  # 51.2, 102.4, 153.6, 204.8 truncated
+    ((0.1, 0.1, 0.10015, 0.5), (512, 512), (51, 51, 52, 256)),  # 51.2 .. 51.28: no pixel by int(), one kept
+    ((0.0, 0.3, 1.0, 0.30005), (512, 512), (0, 153, 512, 154)),  # 153.6 .. 153.63: one row
+    ((0.999, 0.9995, 1.0, 1.0), (512, 512), (511, 511, 512, 512)),  # at the right and bottom edges
+    ((0.99995, 0.0, 1.0, 1.0), (512, 512), (511, 0, 512, 512)),  # 511.97 .. 512: the last column
+    ((0.5, 0.5, 1.0, 1.0), (100, 50), (50, 25, 100, 50)),  # width and height apart
+])
+def test_pixel_crop_box_by_hand(box, size, pixels):
+    assert pixel_crop_box(box, *size) == pixels
+
+
+def test_imagenet_templates_are_80_distinct_with_one_slot():
+    assert len(IMAGENET_TEMPLATES) == 80 and len(set(IMAGENET_TEMPLATES)) == 80
+    assert all(t.count("{}") == 1 and t.count("{") == 1 and t.count("}") == 1 for t in IMAGENET_TEMPLATES)
+    prompts = filled_templates("red car")
+    assert prompts[0] == "a bad photo of a red car." and prompts[-1] == "a tattoo of the red car."
+    assert len(set(prompts)) == 80 and all("red car" in p and "{" not in p for p in prompts)
 
 
 @pytest.mark.parametrize("rgb, hsv", [((255, 0, 0), (0, 255, 255)), ((0, 255, 0), (60, 255, 255)),
@@ -103,3 +126,20 @@ def test_tables_have_the_papers_columns():
     d.add_image([InstanceOutcome(True, True, 0.5)], [person(3)])
     text = render_table({"bench": "deig-bench", **d.figures()})
     assert "MAA_human C3" in text and "MAA_obj L4" in text
+    assert "CLIP" not in text  # no CLIP model, no CLIP columns
+
+
+@pytest.mark.parametrize("tally", [MigTally, DeigTally])
+def test_clip_means_and_their_columns(tally):
+    t = tally()
+    outcomes = [InstanceOutcome(True, True, 0.5)] * 2
+    t.add_image(outcomes) if tally is MigTally else t.add_image(outcomes, [person(1)] * 2)
+    t.clip.per_image.add(20.0)
+    t.clip.per_image.add(30.0)
+    for x in (10.0, 11.0, 15.0):  # instances of all images together, not a mean of per-image means
+        t.clip.per_instance.add(x)
+    f = t.figures()
+    assert f["clip_score"] == 25.0 and f["local_clip_score"] == 12.0
+    rows = render_table({"bench": "mig-bench" if tally is MigTally else "deig-bench", **f}).splitlines()[1:]
+    header, values = ([c.strip() for c in row.split("|")] for row in rows)
+    assert header[-2:] == ["CLIP", "Local CLIP"] and values[-2:] == ["25.00", "12.00"]

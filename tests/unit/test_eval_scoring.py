@@ -1,7 +1,8 @@
 """The whole scoring path (``deig_eval.score``) on tiny random-weight GroundingDINO, SAM, CLIP and
 Qwen2.5-VL folders built by the tests: a run's manifest and images in, the paper's figures out, every
 figure in range. One layout box per bench is set to where the tiny detector finds its phrase, so the
-located branch (SAM + colour check, Qwen judge) runs too. Prints the scoring time per image."""
+located branch (SAM + colour check, Qwen judge) runs too. The CLIP figures are checked against CLIP called
+directly on crops and channel-swapped images made here. Prints the scoring time per image."""
 import copy
 import hashlib
 import json
@@ -12,7 +13,8 @@ import pytest
 
 from comfyui_deig.deig_core.layout_files import read_layout_file
 from comfyui_deig.deig_eval.__main__ import main as cli
-from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, score_run
+from comfyui_deig.deig_eval.metrics.clip_templates import IMAGENET_TEMPLATES
+from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, open_eval_image, score_run
 from devkit.bench_layouts import mig_bench
 from devkit.paths import REPO_ROOT
 from devkit.tiny_judges import build_tiny_judges
@@ -42,8 +44,7 @@ def fake_run(out, entry_ids, seed=3):
 
 
 def detected_box(judges, image_path, phrase):
-    image = Image.open(image_path).convert("RGB").resize((EVAL_SIZE, EVAL_SIZE))
-    boxes = judges.detector.detect(image, phrase)
+    boxes = judges.detector.detect(open_eval_image(image_path), phrase)
     assert len(boxes), "the tiny detector finds nothing; change its seed"
     return [float(np.clip(v / EVAL_SIZE, 0, 1)) for v in boxes[0]]
 
@@ -70,7 +71,8 @@ def test_mig_bench_scoring_end_to_end(tiny, tmp_path, capsys):
     for key in ("instance_success_rate", "miou", "image_success_rate"):
         assert in_unit_range(fig[key].values()) and fig[key]["all"] is not None
     assert fig["instance_success_rate"]["L2"] is not None and fig["instance_success_rate"]["L5"] is None
-    assert isinstance(fig["clip_score"], float)
+    assert isinstance(fig["clip_score"], float) and np.isfinite(fig["local_clip_score"])
+    assert fig["clip_bgr_as_official"] is False
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["miou"] == fig["miou"] and "ISR L2" in saved["table"]
     with capsys.disabled():
@@ -92,10 +94,52 @@ def test_deig_bench_scoring_through_the_cli(tiny, tmp_path, capsys):
                 "--grounding-dino", tiny.grounding_dino, "--qwen", tiny.qwen, "--clip", tiny.clip,
                 "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "MAA_human C1" in printed and "MAA_obj L4" in printed
+    assert "MAA_human C1" in printed and "MAA_obj L4" in printed and "Local CLIP" in printed
     fig = json.loads(out.read_text())
     assert fig["images"] == len(ids) and in_unit_range([*fig["maa_human"].values(), *fig["maa_object"].values()])
     assert 0.0 < fig["miou"] <= 1.0 and fig["maa_human"]["all"] is not None
+    assert np.isfinite(fig["clip_score"]) and np.isfinite(fig["local_clip_score"])
+
+
+@pytest.fixture(scope="module")
+def mig_two_images(tiny, tmp_path_factory):
+    """MIG-Bench judges with CLIP, and a two-image run whose second entry has a box thinner than a pixel."""
+    root = tmp_path_factory.mktemp("mig_clip")
+    bench = mig_bench(2)
+    bench["101"]["segment"][0]["bbox"] = [0.5, 0.3, 0.50015, 0.9]  # columns 256.0 .. 256.08
+    (root / "mig.json").write_text(json.dumps(bench))
+    return Judges("mig-bench", tiny), fake_run(root / "run", list(bench)), root / "mig.json", bench
+
+
+def eval_image(manifest, entry_id):
+    return open_eval_image(manifest.parent / f"images/{entry_id}_seed3.png")
+
+
+def test_local_clip_is_the_mean_over_instance_crops(mig_two_images):
+    judges, manifest, bench_path, bench = mig_two_images
+    fig = score_run(manifest, bench_path, ModelPaths(), judges=judges, limit=1, out_json=manifest.parent / "one.json")
+    pixels = np.asarray(eval_image(manifest, "100"))
+    expected = []
+    for seg in bench["100"]["segment"]:  # rows int(512 y1):int(512 y2), columns int(512 x1):int(512 x2)
+        x1, y1, x2, y2 = (int(EVAL_SIZE * v) for v in seg["bbox"])
+        crop = Image.fromarray(pixels[y1:y2, x1:x2]).resize((EVAL_SIZE, EVAL_SIZE), Image.BILINEAR)
+        expected.append(judges.clip.score(crop, [t.format(seg["label"]) for t in IMAGENET_TEMPLATES]))
+    assert len(expected) == 2 and expected[0] != expected[1]
+    assert fig["local_clip_score"] == pytest.approx(np.mean(expected), rel=1e-6)
+
+
+def test_bgr_flag_swaps_clip_channels_only(mig_two_images):
+    judges, manifest, bench_path, bench = mig_two_images
+    rgb = score_run(manifest, bench_path, ModelPaths(), judges=judges, out_json=manifest.parent / "rgb.json")
+    bgr = score_run(manifest, bench_path, ModelPaths(), judges=judges, out_json=manifest.parent / "bgr.json",
+                    clip_bgr_as_official=True)
+    swapped = [Image.fromarray(np.asarray(eval_image(manifest, k))[..., ::-1].copy()) for k in bench]
+    expected = np.mean([judges.clip.score(im, [bench[k]["caption"]]) for im, k in zip(swapped, bench)])
+    assert bgr["clip_score"] == pytest.approx(expected, rel=1e-6) and bgr["clip_score"] != rgb["clip_score"]
+    assert np.isfinite(bgr["local_clip_score"]) and bgr["local_clip_score"] != rgb["local_clip_score"]
+    assert (bgr["clip_bgr_as_official"], rgb["clip_bgr_as_official"]) == (True, False)
+    for key in ("instance_success_rate", "miou", "image_success_rate"):
+        assert bgr[key] == rgb[key]
 
 
 def test_missing_model_folder_is_named(tmp_path):
