@@ -78,7 +78,8 @@ def deig_outcomes(image, entry: LayoutEntry, judges: Judges) -> list[InstanceOut
         box = _pixels(inst.box)
         category = raw.get("category") or inst.text
         located, best = located_outcome(judges.detector.detect(image, category), box)
-        agrees = located and judges.judge.agrees(image.crop(tuple(int(v) for v in box)), inst.text)
+        # the box in float pixels, as the official script hands it to PIL (which rounds, not truncates)
+        agrees = located and judges.judge.agrees(image.crop(tuple(float(v) for v in box)), inst.text)
         out.append(InstanceOutcome(located, agrees, best))
     return out
 
