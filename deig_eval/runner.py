@@ -212,13 +212,29 @@ class _Run:
     async def wait_to_probe(self, lost_at: float) -> bool:
         """Sleep until a lost server's next probe; False if its rejoin window is over or the run is."""
         left = lost_at + self.cfg.rejoin_within - time.monotonic()
-        if left <= 0:
-            return False
+        return left > 0 and await self.unless_over(asyncio.sleep(min(self.cfg.probe_every, left)))
+
+    async def unless_over(self, step) -> bool:
+        """Await ``step`` (a probe, or the sleep before one) unless the run ends first: then it is cancelled
+        and False returned, so the run never waits for a lost server, not even a frozen one's answer."""
+        step, ending = asyncio.ensure_future(step), asyncio.ensure_future(self.sched.over.wait())
         try:
-            await asyncio.wait_for(self.sched.over.wait(), min(self.cfg.probe_every, left))
+            await asyncio.wait({step, ending}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ending.cancel()
+        if self.sched.over.is_set():
+            step.cancel()
+            await asyncio.gather(step, return_exceptions=True)
             return False
-        except asyncio.TimeoutError:
-            return True
+        step.result()  # raises what the step raised
+        return True
+
+
+async def _admit(client: ComfyClient, left_behind: set[str]) -> None:
+    """Open the client's websocket; ServerDown if the server is down or still runs a prompt of ``left_behind``."""
+    await client.connect()
+    if busy := left_behind & await client.queued_ids():
+        raise ServerDown(f"{client.url}: still runs prompt(s) {', '.join(sorted(busy))} of the lost worker")
 
 
 async def _serve(url: str, run: _Run) -> None:
@@ -231,16 +247,13 @@ async def _serve(url: str, run: _Run) -> None:
     while True:
         async with ComfyClient(url) as client:
             try:
-                await client.connect()
-                if busy := left_behind & await client.queued_ids():
-                    raise ServerDown(f"{url}: still runs prompt(s) {', '.join(sorted(busy))} of the lost worker")
+                if not await run.unless_over(_admit(client, left_behind)):
+                    return
             except ServerDown as e:
                 if lost_at is None:  # unreachable from the start
                     lost_at = time.monotonic()
                     await run.lost(url, e)
             else:
-                if run.sched.over.is_set():
-                    return
                 if lost_at is not None:
                     await run.back(url)
                 if not await _worker(url, client, run):

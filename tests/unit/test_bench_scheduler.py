@@ -109,6 +109,8 @@ class StandInClient:
     async def connect(self):
         self.server.probes += 1
         self.server.probed.set()
+        if self.server.frozen:
+            await asyncio.Event().wait()
         if not self.server.up.is_set():
             raise ServerDown(f"{self.url}: connection refused")
 
@@ -121,12 +123,13 @@ class StandInServer:
         self.up, self.drained, self.probed = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self.queue = {"old-prompt"}
         self.probes = 0
+        self.frozen = False
         self.clients = []
 
 
-def serve_run(monkeypatch, todo, server, probe_every, rejoin_within):
-    """A ``_Run`` of ``todo`` on one stand-in server at "S"; a job's prompt ends at once, the first one
-    left unfinished on the server when the first client is lost."""
+def serve_run(monkeypatch, todo, server, probe_every, rejoin_within, others=()):
+    """A ``_Run`` of ``todo`` on a stand-in server at "S" (and ``others`` the test plays itself); a job's
+    prompt on "S" ends at once, but the first client's: the server goes down with it unfinished."""
     monkeypatch.setattr(runner, "ComfyClient", lambda url: StandInClient(server, url))
 
     async def run_one(client, prompt, targets, job, cfg, on_event):
@@ -139,9 +142,10 @@ def serve_run(monkeypatch, todo, server, probe_every, rejoin_within):
     monkeypatch.setattr(runner, "_run_one", run_one)
     records = []
     manifest = type("Manifest", (), {"add": lambda self, record: records.append(record)})()
-    cfg = RunConfig(bench=None, workflow=None, servers=["S"], out_dir=None, probe_every=probe_every,
+    servers = ["S", *others]
+    cfg = RunConfig(bench=None, workflow=None, servers=servers, out_dir=None, probe_every=probe_every,
                     rejoin_within=rejoin_within)
-    run = runner._Run(cfg, {}, None, Scheduler(todo, ["S"]), manifest, Progress(len(todo), stream=_Null()),
+    run = runner._Run(cfg, {}, None, Scheduler(todo, servers), manifest, Progress(len(todo), stream=_Null()),
                       RunSummary())
     return run, records
 
@@ -167,12 +171,12 @@ def test_a_lost_server_rejoins_once_the_prompt_it_was_left_is_gone(monkeypatch):
         server.up.set()
         server.probed.clear()
         await server.probed.wait()  # up, but still running the old prompt: not back yet
-        assert run.summary.servers_back == {} and run.sched.live == set() and not run.sched.failed
+        clients_before = len(server.clients)
         server.drained.set()
         await serving
         assert run.summary.servers_back == {"S": 1} and run.summary.servers_lost == {"S": "S: websocket closed"}
         assert sorted(r["entry_id"] for r in records) == ["100", "101", "102"]
-        assert {r["client"] for r in records} == {len(server.clients) - 1}  # made by the client that rejoined
+        assert {r["client"] for r in records} == {clients_before}  # the first client once the old prompt ended
         assert run.sched.failed == [] and run.sched.over.is_set()
 
     asyncio.run(scenario())
@@ -202,23 +206,20 @@ def test_without_rejoin_a_lost_server_is_dropped_at_once(monkeypatch):
     asyncio.run(scenario())
 
 
-def test_the_probe_wait_ends_when_the_run_does():
+@pytest.mark.parametrize("frozen", [False, True], ids=["waiting-to-probe", "probe-unanswered"])
+def test_the_run_ends_at_once_while_a_lost_server_is_waited_for(monkeypatch, frozen):
     async def scenario():
-        sched = Scheduler(jobs(1), ["A", "B"])
-        cfg = RunConfig(bench=None, workflow=None, servers=["A", "B"], out_dir=None, probe_every=600)
-        run = runner._Run(cfg, {}, None, sched, None, None, RunSummary())
-        await sched.lose("A")
-        probing = asyncio.Event()
-
-        async def prober():
-            probing.set()
-            return await run.wait_to_probe(time.monotonic())
-
-        waiting = asyncio.create_task(prober())
-        await probing.wait()
-        assert not waiting.done()
-        await sched.finished(await sched.next_job("B"))
-        assert await asyncio.wait_for(waiting, 30) is False  # not the 600 s to the next probe
+        server = StandInServer()
+        server.frozen = frozen  # its websocket handshake never answers
+        run, _ = serve_run(monkeypatch, jobs(1), server, probe_every=600, rejoin_within=600, others=["B"])
+        serving = asyncio.create_task(runner._serve("S", run))
+        await server.probed.wait()
+        if not frozen:  # refused: lost, the next probe in 600 s
+            async with run.sched.changed:
+                await run.sched.changed.wait_for(lambda: "S" in run.sched.away)
+        await run.sched.finished(await run.sched.next_job("B"))
+        await asyncio.wait_for(serving, 30)  # not the 600 s to the next probe, nor a hung probe's time
+        assert run.sched.failed == [] and run.sched.over.is_set()
 
     asyncio.run(scenario())
 
