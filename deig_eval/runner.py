@@ -193,7 +193,8 @@ class _Run:
         self.summary.servers_lost[url] = str(error)
         window = (f"; probing it every {self.cfg.probe_every:g}s for {self.cfg.rejoin_within:g}s"
                   if self.cfg.rejoin_within > 0 else "")
-        self.progress.say(f"server {url} lost ({error}); its entries go to the others{window}")
+        handed_back = "; its entry goes back to the queue" if job else ""
+        self.progress.say(f"server {url} lost ({error}){handed_back}{window}")
         self.sched.on_event("server_lost", url, job)
         await self.sched.lose(url, job, str(error))
 
