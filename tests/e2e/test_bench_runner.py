@@ -222,7 +222,7 @@ def test_a_lone_server_killed_and_restarted_mid_run_rejoins_and_the_run_complete
 def test_a_lone_server_frozen_then_resumed_rejoins_with_a_new_websocket(models_dir, api_prompt, tmp_path,
                                                                          tmp_path_factory):
     """The only server, frozen (SIGSTOP) as its first prompt is queued and resumed (SIGCONT) once the
-    runner gave up on it: the prompt it was stuck on runs to its end there, but the entry's image in the
+    runner gave up on it: the prompt it was stuck on ends there, but the entry's image in the
     manifest is from the prompt the new worker queued."""
     bench = tmp_path / "mig.json"
     bench.write_text(json.dumps(mig_bench(3)))
