@@ -21,6 +21,19 @@ def parse_seeds(text: str) -> list[int]:
     return list(dict.fromkeys(seeds))
 
 
+def seconds(positive: bool):
+    """An argparse type: a number of seconds, > 0 with ``positive``, else >= 0."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value > 0 if positive else value >= 0):  # nan fails both
+            raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds {'> 0' if positive else '>= 0'}")
+        return value
+    return parse
+
+
 def _run(args) -> int:
     from ._core import LayoutError
     from .client import ServerDown
@@ -29,6 +42,7 @@ def _run(args) -> int:
 
     cfg = RunConfig(bench=Path(args.bench), workflow=Path(args.workflow), servers=args.server,
                     out_dir=Path(args.out), seeds=args.seeds, limit=args.limit, timeout=args.timeout,
+                    probe_every=args.probe_every, rejoin_within=args.rejoin_within,
                     layout_input=args.layout_input, caption_input=args.caption_input,
                     seed_input=args.seed_input, image_node=args.image_node)
     try:
@@ -65,6 +79,11 @@ def main(argv=None) -> int:
     r.add_argument("--limit", type=int, default=None, help="only the first N entries")
     r.add_argument("--timeout", type=float, default=600.0, help="seconds one image may take before the server "
                                                                 "is considered hung (default 600)")
+    r.add_argument("--probe-every", type=seconds(positive=True), default=30.0,
+                   help="seconds between two probes of a server that was lost (default 30)")
+    r.add_argument("--rejoin-within", type=seconds(positive=False), default=600.0,
+                   help="a lost server that answers again within this many seconds (a restart) takes entries "
+                        "again; meanwhile entries no other server may try wait for it. 0: never (default 600)")
     r.add_argument("--layout-input", help="NODE_ID.input that takes the layout JSON (default DEIG_InstanceLayout)")
     r.add_argument("--caption-input", help="NODE_ID.input that takes the caption (default DEIG_Encode.prompt)")
     r.add_argument("--seed-input", help="NODE_ID.input that takes the seed (default every seed/noise_seed)")

@@ -1,8 +1,8 @@
 """A small asyncio client for one ComfyUI server's HTTP and websocket API (aiohttp).
 
-``/prompt`` to queue, ``/ws`` for progress and completion, ``/history/{id}`` for the outputs (and as the
-fallback when the socket drops), ``/view`` to download images, ``/interrupt`` to stop a prompt that
-hangs. Failures are classified for the scheduler: :class:`ServerDown` (cannot reach it, or it went away),
+``/prompt`` to queue, ``/ws`` for progress and completion, ``/history/{id}`` for the outputs, ``/view``
+to download images, ``/interrupt`` to stop a prompt that hangs, ``/queue`` to see what the server still
+runs. Failures are classified for the scheduler: :class:`ServerDown` (cannot reach it, or it went away),
 :class:`PromptTimeout` (no result in time), :class:`PromptFailed` (the server reported an error).
 """
 from __future__ import annotations
@@ -57,6 +57,7 @@ class ComfyClient:
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.unfinished: set[str] = set()  # ids of prompts this client queued whose end it has not seen
 
     async def __aenter__(self):
         self._session = aiohttp.ClientSession(timeout=self._timeout)
@@ -94,6 +95,11 @@ class ComfyClient:
     async def object_info(self) -> dict:
         return await self.get_json("/object_info")
 
+    async def queued_ids(self) -> set[str]:
+        """Ids of the prompts the server runs or has queued (anyone's)."""
+        queue = await self.get_json("/queue")
+        return {item[1] for key in ("queue_running", "queue_pending") for item in queue.get(key, [])}
+
     async def connect(self) -> None:
         """Open the websocket (before queueing, so no event is missed)."""
         ws_url = self.url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}"
@@ -106,6 +112,7 @@ class ComfyClient:
         status, body = await self._request("POST", "/prompt", json={"prompt": prompt, "client_id": self.client_id})
         if status != 200 or not isinstance(body, dict) or "prompt_id" not in body:
             raise PromptFailed(f"prompt refused (HTTP {status}): {_error_text(body)}")
+        self.unfinished.add(body["prompt_id"])
         return body["prompt_id"]
 
     async def wait(self, prompt_id: str, timeout: float) -> dict:
@@ -115,6 +122,7 @@ class ComfyClient:
         except asyncio.TimeoutError:
             await self.interrupt()
             raise PromptTimeout(f"{self.url}: prompt {prompt_id} gave no result within {timeout:.0f}s") from None
+        self.unfinished.discard(prompt_id)
         entry = (await self.get_json(f"/history/{prompt_id}")).get(prompt_id)
         if entry is None:
             raise ServerDown(f"{self.url}: prompt {prompt_id} is not in /history after it finished")

@@ -1,10 +1,13 @@
 """Run every entry of a layout file (times every seed) through one or more ComfyUI servers.
 
 One worker per server keeps one prompt in flight there. A job that meets a server that died or hangs
-past the timeout goes back to the queue for the others (that server gets no more work); a job the
-server reports an error for is tried on another server that has not tried it yet, and is listed as
-failed, with every server's error, when none is left. The run ends with each job either in the
-manifest exactly once or in ``failed.jsonl``; a rerun makes only what the manifest lacks.
+past the timeout goes back to the queue for the others; a job the server reports an error for is tried on
+another server that has not tried it yet, and is listed as failed, with every server's error, when none is
+left. A lost server is probed every ``probe_every`` s: when it answers again within ``rejoin_within`` s
+(a new websocket opens, and none of the prompts the lost worker left there is still queued or running), a
+new worker takes jobs there; otherwise it gets no more work. Jobs that only a lost server could still try
+wait for it while its window is open. The run ends with each job either in the manifest exactly once or in
+``failed.jsonl``; a rerun makes only what the manifest lacks.
 """
 from __future__ import annotations
 
@@ -48,6 +51,8 @@ class RunConfig:
     seeds: list[int] = field(default_factory=lambda: [0])
     limit: int | None = None
     timeout: float = 600.0
+    probe_every: float = 30.0  # seconds between two probes of a lost server
+    rejoin_within: float = 600.0  # a lost server that answers again within this many seconds rejoins; 0: never
     layout_input: str | None = None
     caption_input: str | None = None
     seed_input: str | None = None
@@ -59,7 +64,8 @@ class RunSummary:
     made: int = 0
     skipped: int = 0
     failed: list = field(default_factory=list)
-    servers_lost: dict = field(default_factory=dict)  # url -> error
+    servers_lost: dict = field(default_factory=dict)  # url -> error (its last loss)
+    servers_back: dict = field(default_factory=dict)  # url -> times it rejoined after a loss
     seconds: float = 0.0
 
 
@@ -69,62 +75,86 @@ def image_name(entry_id: str, seed: int) -> str:
 
 
 class Scheduler:
+    """Hands jobs to the servers' workers. A server is live (its worker takes jobs), away (lost, but it may
+    rejoin: the jobs only it could still try wait for it) or gone. ``over`` is set once every job is made
+    or failed."""
+
     def __init__(self, jobs: list[Job], servers: list[str], on_event: Callable | None = None):
         self.pending = list(jobs)
         self.in_flight = 0
         self.live = set(servers)
+        self.away: set[str] = set()
         self.failed: list[Job] = []
         self.changed = asyncio.Condition()
+        self.over = asyncio.Event()
         self.on_event = on_event or (lambda *a: None)
+        if not self.pending:
+            self.over.set()
 
     async def next_job(self, server: str) -> Job | None:
         async with self.changed:
             while True:
-                if server not in self.live:
+                if server not in self.live or self.over.is_set():
                     return None
                 job = next((j for j in self.pending if server not in j.tried), None)
                 if job is not None:
                     self.pending.remove(job)
                     self.in_flight += 1
                     return job
-                if not self.pending and self.in_flight == 0:
-                    return None
                 await self.changed.wait()
 
     async def finished(self, job: Job) -> None:
         async with self.changed:
             self.in_flight -= 1
-            self.changed.notify_all()
+            self._update()
 
-    async def retry(self, job: Job, server: str, error: str, server_lost: bool) -> None:
+    async def retry(self, job: Job, server: str, error: str) -> None:
+        """The server reported an error for the job: another server that has not tried it may."""
         async with self.changed:
-            self.in_flight -= 1
-            job.errors.append(f"{server}: {error}")
-            if server_lost:
-                self.live.discard(server)
-            else:
-                job.tried.add(server)
-            self.pending.insert(0, job)
-            self._settle()
-            self.changed.notify_all()
+            self._hand_back(job, server, error)
+            job.tried.add(server)
+            self._update()
+
+    async def lose(self, server: str, job: Job | None = None, error: str = "") -> None:
+        """The server went away (with ``job`` in flight, which goes back to the queue); it may rejoin."""
+        async with self.changed:
+            if job is not None:
+                self._hand_back(job, server, error)
+            self.live.discard(server)
+            self.away.add(server)
+            self._update()
+
+    async def readmit(self, server: str) -> None:
+        async with self.changed:
+            self.away.discard(server)
+            self.live.add(server)
+            self._update()
 
     async def drop(self, server: str | None = None) -> None:
-        """Take a server out of service (all of them with ``None``); fail what nobody can try."""
+        """Take a server out of service for good (all of them with ``None``); fail what nobody can try."""
         async with self.changed:
-            if server is None:
-                self.live.clear()
-            else:
-                self.live.discard(server)
-            self._settle()
-            self.changed.notify_all()
+            for group in (self.live, self.away):
+                if server is None:
+                    group.clear()
+                else:
+                    group.discard(server)
+            self._update()
 
-    def _settle(self) -> None:
-        """Jobs no live server may still try are failed."""
+    def _hand_back(self, job: Job, server: str, error: str) -> None:
+        self.in_flight -= 1
+        job.errors.append(f"{server}: {error}")
+        self.pending.insert(0, job)
+
+    def _update(self) -> None:
+        """Fail the jobs that no live server, nor one that may rejoin, may still try; wake the workers."""
         for job in list(self.pending):
-            if not (self.live - job.tried):
+            if not ((self.live | self.away) - job.tried):
                 self.pending.remove(job)
                 self.failed.append(job)
                 self.on_event("failed", None, job)
+        if not self.pending and self.in_flight == 0:
+            self.over.set()
+        self.changed.notify_all()
 
 
 async def _run_one(client: ComfyClient, prompt: dict, targets: Targets, job: Job, cfg: RunConfig,
@@ -148,34 +178,113 @@ async def _run_one(client: ComfyClient, prompt: dict, targets: Targets, job: Job
             "layout": dump_layout(job.entry.instances)}
 
 
-async def _worker(url: str, api_prompt: dict, targets: Targets, sched: Scheduler, manifest: Manifest,
-                  progress: Progress, cfg: RunConfig, summary: RunSummary) -> None:
-    async with ComfyClient(url) as client:
+@dataclass
+class _Run:
+    """What every server's part of the run shares."""
+    cfg: RunConfig
+    api_prompt: dict
+    targets: Targets
+    sched: Scheduler
+    manifest: Manifest
+    progress: Progress
+    summary: RunSummary
+
+    async def lost(self, url: str, error: Exception, job: Job | None = None) -> None:
+        self.summary.servers_lost[url] = str(error)
+        window = (f"; probing it every {self.cfg.probe_every:g}s for {self.cfg.rejoin_within:g}s"
+                  if self.cfg.rejoin_within > 0 else "")
+        handed_back = "; its entry goes back to the queue" if job else ""
+        self.progress.say(f"server {url} lost ({error}){handed_back}{window}")
+        self.sched.on_event("server_lost", url, job)
+        await self.sched.lose(url, job, str(error))
+
+    async def back(self, url: str) -> None:
+        self.summary.servers_back[url] = self.summary.servers_back.get(url, 0) + 1
+        self.progress.say(f"server {url} is back; it takes entries again")
+        self.sched.on_event("server_back", url, None)
+        await self.sched.readmit(url)
+
+    async def gone(self, url: str) -> None:
+        if self.cfg.rejoin_within > 0 and not self.sched.over.is_set():
+            self.progress.say(f"server {url} did not come back within {self.cfg.rejoin_within:g}s; "
+                              f"it gets no more entries")
+        await self.sched.drop(url)
+
+    async def wait_to_probe(self, lost_at: float) -> bool:
+        """Sleep until a lost server's next probe; False if its rejoin window is over or the run is."""
+        left = lost_at + self.cfg.rejoin_within - time.monotonic()
+        return left > 0 and await self.unless_over(asyncio.sleep(min(self.cfg.probe_every, left)))
+
+    async def unless_over(self, step) -> bool:
+        """Await ``step`` (a probe, or the sleep before one) unless the run ends first: then it is cancelled
+        and False returned, so the run never waits for a lost server, not even a frozen one's answer."""
+        step, ending = asyncio.ensure_future(step), asyncio.ensure_future(self.sched.over.wait())
         try:
-            await client.connect()
-        except ServerDown as e:
-            summary.servers_lost[url] = str(e)
-            progress.say(f"server {url} is not reachable, its share goes to the others: {e}")
-            await sched.drop(url)
-            return
-        while (job := await sched.next_job(url)) is not None:
+            await asyncio.wait({step, ending}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ending.cancel()
+        if self.sched.over.is_set():
+            step.cancel()
+            await asyncio.gather(step, return_exceptions=True)
+            return False
+        step.result()  # raises what the step raised
+        return True
+
+
+async def _admit(client: ComfyClient, left_behind: set[str]) -> None:
+    """Open the client's websocket; ServerDown if the server is down or still runs a prompt of ``left_behind``."""
+    await client.connect()
+    if busy := left_behind & await client.queued_ids():
+        raise ServerDown(f"{client.url}: still runs prompt(s) {', '.join(sorted(busy))} of the lost worker")
+
+
+async def _serve(url: str, run: _Run) -> None:
+    """One server's part of the run: a worker while it answers. Once lost, it is probed until it answers
+    again (a new client and websocket, and none of the prompts the lost worker left there still queued or
+    running, so a server stuck on one is not taken back) or its rejoin window is over. The lost worker's
+    job went back to the queue: whatever its old prompt makes is never recorded."""
+    lost_at = None  # when it was lost; None while it works
+    left_behind: set[str] = set()
+    while True:
+        async with ComfyClient(url) as client:
             try:
-                record = await _run_one(client, api_prompt, targets, job, cfg, sched.on_event)
-            except (ServerDown, PromptTimeout) as e:
-                summary.servers_lost[url] = str(e)
-                progress.say(f"server {url} lost ({e}); its entries go to the others")
-                sched.on_event("server_lost", url, job)
-                await sched.retry(job, url, str(e), server_lost=True)
-                return
-            except PromptFailed as e:
-                progress.say(f"entry {job.entry.entry_id} seed {job.seed} failed on {url}: {e}")
-                await sched.retry(job, url, str(e), server_lost=False)
-                continue
-            manifest.add(record)
-            summary.made += 1
-            sched.on_event("done", url, job, record)
-            progress.update(ok=True)
-            await sched.finished(job)
+                if not await run.unless_over(_admit(client, left_behind)):
+                    return
+            except ServerDown as e:
+                if lost_at is None:  # unreachable from the start
+                    lost_at = time.monotonic()
+                    await run.lost(url, e)
+            else:
+                if lost_at is not None:
+                    await run.back(url)
+                if not await _worker(url, client, run):
+                    return
+                lost_at, left_behind = time.monotonic(), set(client.unfinished)
+        if not await run.wait_to_probe(lost_at):
+            await run.gone(url)
+            return
+
+
+async def _worker(url: str, client: ComfyClient, run: _Run) -> bool:
+    """Take jobs for ``url`` until there are none (False) or the server is lost (True: its job went back
+    to the queue)."""
+    sched = run.sched
+    while (job := await sched.next_job(url)) is not None:
+        try:
+            record = await _run_one(client, run.api_prompt, run.targets, job, run.cfg, sched.on_event)
+        except (ServerDown, PromptTimeout) as e:
+            await run.lost(url, e, job)
+            return True
+        except PromptFailed as e:
+            run.progress.say(f"entry {job.entry.entry_id} seed {job.seed} failed on {url}: {e}")
+            await sched.retry(job, url, str(e))
+            continue
+        run.manifest.add(record)
+        run.summary.made += 1
+        sched.on_event("done", url, job, record)
+        run.progress.update(ok=True)
+        await sched.finished(job)
+    return False
 
 
 async def _api_prompt(cfg: RunConfig) -> dict:
@@ -215,9 +324,10 @@ async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=Non
         if on_event:
             on_event(kind, server, job, *rest)
 
-    sched = Scheduler(jobs, list(dict.fromkeys(cfg.servers)), event)
-    await asyncio.gather(*(_worker(url, api_prompt, targets, sched, manifest, progress, cfg, summary)
-                           for url in sched.live.copy()))
+    servers = list(dict.fromkeys(cfg.servers))
+    sched = Scheduler(jobs, servers, event)
+    run = _Run(cfg, api_prompt, targets, sched, manifest, progress, summary)
+    await asyncio.gather(*(_serve(url, run) for url in servers))
     await sched.drop()  # the workers are done: whatever is still pending fails
     no_server = f"no server left ({'; '.join(summary.servers_lost.values())})"
     summary.failed = [{"entry_id": j.entry.entry_id, "seed": j.seed, "errors": j.errors or [no_server]}

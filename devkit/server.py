@@ -178,6 +178,11 @@ class ComfyServer:
         if self._proc is not None and self._proc.poll() is None:
             os.killpg(self._proc.pid, signal.SIGSTOP)
 
+    def thaw(self) -> None:
+        """SIGCONT a frozen server: it goes on where it stopped."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL the server at once, as a crash would (no shutdown, no answer to anyone)."""
         proc = self._proc

@@ -1,9 +1,11 @@
 """deig_eval's runner and the layout-file nodes through real ComfyUI servers (synthetic models, 64x64,
-one step): a dozen MIG-Bench entries over two servers, one of them killed mid-run; the list-output
-graph for several entries in one queued prompt."""
+one step): a dozen MIG-Bench entries over two servers, one of them killed mid-run; one server killed and
+started again, or frozen and resumed, which rejoins the run; the list-output graph for several entries in
+one queued prompt."""
 import asyncio
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 import aiohttp
@@ -51,7 +53,7 @@ def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_serv
     records = read_jsonl(cfg.out_dir / "manifest.jsonl")
     assert summary.failed == [] and not (cfg.out_dir / FAILED).exists()
     assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(12)) and summary.made == 12
-    assert list(summary.servers_lost) == [doomed.base_url]
+    assert list(summary.servers_lost) == [doomed.base_url] and summary.servers_back == {}  # never restarted
     lost_job = [e for s, e in queued if s == doomed.base_url][2]
     by_server = {r["entry_id"]: r["server"] for r in records}
     assert by_server[lost_job] == comfy_server.base_url  # the job in flight on the dead server was handed over
@@ -156,7 +158,100 @@ def test_a_server_that_hangs_past_the_timeout_hands_its_entry_to_the_other(comfy
     records = read_jsonl(cfg.out_dir / "manifest.jsonl")
     assert summary.failed == [] and summary.made == 4 and list(summary.servers_lost) == [frozen.base_url]
     # the frozen server is dropped with a reason (its websocket stops answering, or the 60 s timeout)
-    assert summary.servers_lost[frozen.base_url]
+    assert summary.servers_lost[frozen.base_url] and summary.servers_back == {}  # still frozen
     assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(4))
     assert {r["server"] for r in records} == {comfy_server.base_url}  # the stuck entry included
     assert stuck and stuck[0] in {r["entry_id"] for r in records}
+
+
+def test_a_lone_server_killed_and_restarted_mid_run_rejoins_and_the_run_completes(models_dir, api_prompt,
+                                                                                  tmp_path, tmp_path_factory):
+    """The only server, SIGKILLed as its second prompt is queued and started again on the same port (as
+    systemd would) while the runner waits for it: the run ends with every entry made once, the one that
+    was in flight and those after it by the restarted server."""
+    bench = tmp_path / "mig.json"
+    bench.write_text(json.dumps(mig_bench(5)))
+    workflow = tmp_path / "workflow_api.json"
+    workflow.write_text(json.dumps(api_prompt))
+    base_dir = tmp_path_factory.mktemp("comfy-restarted")
+    crashing = ComfyServer(base_dir, models_dir=models_dir).start()
+    restarted, started, run_over, threads = [], threading.Event(), threading.Event(), []
+    queued, events = [], []
+
+    def restart():  # this thread owns the new server: Linux ends it when the thread that started it exits
+        try:
+            with ComfyServer(base_dir, models_dir=models_dir, port=crashing.port) as server:
+                restarted.append(server)
+                started.set()
+                run_over.wait()
+        finally:
+            started.set()
+
+    def on_event(kind, server, job, *rest):
+        events.append((kind, server, job.entry.entry_id if job else None))
+        if kind == "queued":
+            queued.append(job.entry.entry_id)
+            if len(queued) == 2:
+                crashing.kill()
+                threads.append(threading.Thread(target=restart))
+                threads[0].start()
+
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[crashing.base_url], out_dir=tmp_path / "run",
+                    seeds=[5], timeout=1800, probe_every=1, rejoin_within=600)
+    try:
+        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+        assert started.wait(300) and restarted, "the server did not start again"
+        history = restarted[0].request("/history")
+    finally:
+        crashing.stop()
+        run_over.set()
+        for thread in threads:
+            thread.join(60)
+    url = crashing.base_url
+    records = read_jsonl(cfg.out_dir / "manifest.jsonl")
+    assert summary.failed == [] and not (cfg.out_dir / FAILED).exists() and summary.made == 5
+    assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(5))  # each once
+    assert list(summary.servers_lost) == [url] and summary.servers_back == {url: 1}
+    assert [e for e in events if e[0].startswith("server_")] == [("server_lost", url, queued[1]),
+                                                                 ("server_back", url, None)]
+    assert {r["server"] for r in records} == {url}
+    by_restarted = {r["entry_id"] for r in records if r["prompt_id"] in history}
+    assert by_restarted == set(mig_bench(5)) - {queued[0]}  # the entry in flight at the kill included
+
+
+def test_a_lone_server_frozen_then_resumed_rejoins_with_a_new_websocket(models_dir, api_prompt, tmp_path,
+                                                                         tmp_path_factory):
+    """The only server, frozen (SIGSTOP) as its first prompt is queued and resumed (SIGCONT) once the
+    runner gave up on it: the prompt it was stuck on ends there, but the entry's image in the
+    manifest is from the prompt the new worker queued."""
+    bench = tmp_path / "mig.json"
+    bench.write_text(json.dumps(mig_bench(3)))
+    workflow = tmp_path / "workflow_api.json"
+    workflow.write_text(json.dumps(api_prompt))
+    sleepy = ComfyServer(tmp_path_factory.mktemp("comfy-sleepy"), models_dir=models_dir).start()
+    stuck, events = [], []
+
+    def on_event(kind, server, job, *rest):
+        events.append((kind, job.entry.entry_id if job else None))
+        if kind == "queued" and not stuck:
+            stuck.append(job.entry.entry_id)
+            sleepy.freeze()
+        elif kind == "server_lost":
+            sleepy.thaw()
+
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[sleepy.base_url], out_dir=tmp_path / "run",
+                    seeds=[9], timeout=60, probe_every=1, rejoin_within=600)
+    try:
+        sleepy.run(api_prompt, timeout=900)  # models loaded: the runner's prompts take seconds
+        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+        history = sleepy.request("/history")
+    finally:
+        sleepy.stop()
+    records = read_jsonl(cfg.out_dir / "manifest.jsonl")
+    assert summary.failed == [] and summary.made == 3 and summary.servers_back == {sleepy.base_url: 1}
+    assert [e for e in events if e[0].startswith("server_")] == [("server_lost", stuck[0]), ("server_back", None)]
+    assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(3))
+    caption = mig_bench(3)[stuck[0]]["caption"]
+    numbered = sorted((h["prompt"][0], pid) for pid, h in history.items() if caption in json.dumps(h["prompt"][2]))
+    record = next(r for r in records if r["entry_id"] == stuck[0])
+    assert len(numbered) == 2 and record["prompt_id"] == numbered[1][1]  # the stuck prompt ended, unrecorded
