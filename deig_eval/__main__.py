@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     r.add_argument("--out", required=True, help="output folder (images/, manifest.jsonl, failed.jsonl)")
     r.add_argument("--seeds", type=parse_seeds, default=[0], help="seeds per entry: 0 | 1,2,5 | 0-3 (default 0)")
     r.add_argument("--limit", type=int, default=None, help="only the first N entries")
-    r.add_argument("--timeout", type=float, default=600.0, help="seconds one image may take before the server "
+    r.add_argument("--timeout", type=seconds(positive=True), default=600.0, help="seconds one image may take before the server "
                                                                 "is considered hung (default 600)")
     r.add_argument("--probe-every", type=seconds(positive=True), default=30.0,
                    help="seconds between two probes of a server that was lost (default 30)")

@@ -30,12 +30,19 @@ from .workflow import Targets, is_ui_workflow, load_workflow, to_api
 log = logging.getLogger(__name__)
 
 
+# A job that was in flight on a server this many times when the server was lost (died or timed out)
+# fails: it may be what brings servers down, or take longer than --timeout everywhere; with servers
+# that rejoin it would otherwise go round for ever.
+MAX_LOSSES_PER_JOB = 3
+
+
 @dataclass
 class Job:
     entry: LayoutEntry
     seed: int
     tried: set = field(default_factory=set)  # servers that reported an error for it
     errors: list = field(default_factory=list)  # "server: message"
+    losses: int = 0  # times a server was lost with it in flight
 
     @property
     def key(self):
@@ -57,6 +64,12 @@ class RunConfig:
     caption_input: str | None = None
     seed_input: str | None = None
     image_node: str | None = None
+
+    def __post_init__(self):
+        for name, least, strict in (("timeout", 0, True), ("probe_every", 0, True), ("rejoin_within", 0, False)):
+            value = getattr(self, name)
+            if not (value > least if strict else value >= least):  # nan fails too
+                raise ValueError(f"RunConfig.{name} must be {'>' if strict else '>='} {least} seconds, not {value!r}")
 
 
 @dataclass
@@ -120,6 +133,9 @@ class Scheduler:
         async with self.changed:
             if job is not None:
                 self._hand_back(job, server, error)
+                job.losses += 1
+                if job.losses >= MAX_LOSSES_PER_JOB:
+                    self._fail(job)
             self.live.discard(server)
             self.away.add(server)
             self._update()
@@ -145,13 +161,16 @@ class Scheduler:
         job.errors.append(f"{server}: {error}")
         self.pending.insert(0, job)
 
+    def _fail(self, job: Job) -> None:
+        self.pending.remove(job)
+        self.failed.append(job)
+        self.on_event("failed", None, job)
+
     def _update(self) -> None:
         """Fail the jobs that no live server, nor one that may rejoin, may still try; wake the workers."""
         for job in list(self.pending):
             if not ((self.live | self.away) - job.tried):
-                self.pending.remove(job)
-                self.failed.append(job)
-                self.on_event("failed", None, job)
+                self._fail(job)
         if not self.pending and self.in_flight == 0:
             self.over.set()
         self.changed.notify_all()

@@ -240,3 +240,31 @@ def test_cli_help_names_the_probe_and_rejoin_options(capsys):
         cli(["run", "--help"])
     out = capsys.readouterr().out
     assert "--probe-every" in out and "--rejoin-within" in out and "0: never" in out
+
+
+def test_a_job_in_flight_on_three_lost_servers_fails_instead_of_going_round_for_ever():
+    async def scenario():
+        todo = jobs(2)
+        sched = Scheduler(todo, ["A"])
+        culprit = await sched.next_job("A")
+        for n in range(1, runner.MAX_LOSSES_PER_JOB + 1):   # e.g. it takes longer than --timeout every time
+            await sched.lose("A", culprit, f"prompt timeout {n}")
+            assert (culprit in sched.failed) is (n == runner.MAX_LOSSES_PER_JOB)
+            await sched.readmit("A")
+            if n < runner.MAX_LOSSES_PER_JOB:
+                assert await sched.next_job("A") is culprit
+        assert culprit.errors == [f"A: prompt timeout {n}" for n in (1, 2, 3)]
+        other = await sched.next_job("A")  # the rest of the run goes on
+        assert other is todo[1]
+        await sched.finished(other)
+        assert sched.over.is_set() and sched.failed == [culprit]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("field,value", [("timeout", 0), ("probe_every", 0), ("probe_every", float("nan")),
+                                         ("rejoin_within", -1)])
+def test_run_config_refuses_seconds_that_cannot_work(field, value, tmp_path):
+    with pytest.raises(ValueError, match=f"RunConfig.{field} must be"):
+        RunConfig(bench=tmp_path / "b.json", workflow=tmp_path / "w.json", servers=["http://x"],
+                  out_dir=tmp_path, **{field: value})
