@@ -85,12 +85,19 @@ def _bad(message: str) -> web.Response:
     return web.json_response({"error": message}, status=400)
 
 
-async def _token_counts(request: web.Request) -> web.Response:
+async def _json_fields(request: web.Request, *names: str) -> list | None:
+    """The named fields of the request's JSON object (None where absent); None when the body is not JSON."""
     try:
         body = await request.json()
     except ValueError:
+        return None
+    return [body.get(n) if isinstance(body, dict) else None for n in names]
+
+
+async def _token_counts(request: web.Request) -> web.Response:
+    if (fields := await _json_fields(request, "texts", "t5_name")) is None:
         return _bad("body must be JSON")
-    texts, t5_name = body.get("texts") if isinstance(body, dict) else None, body.get("t5_name") if isinstance(body, dict) else None
+    texts, t5_name = fields
     if not isinstance(texts, list) or len(texts) > MAX_TEXTS or not all(isinstance(t, str) for t in texts):
         return _bad(f"'texts' must be a list of at most {MAX_TEXTS} strings")
     if t5_name is not None and not isinstance(t5_name, str):
@@ -105,11 +112,9 @@ async def _token_counts(request: web.Request) -> web.Response:
 
 
 async def _missing_models(request: web.Request) -> web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
+    if (fields := await _json_fields(request, "models")) is None:
         return _bad("body must be JSON")
-    models = body.get("models") if isinstance(body, dict) else None
+    models, = fields
     if not isinstance(models, list) or not all(isinstance(m, dict) for m in models):
         return _bad("'models' must be a list of {node, title, input, value}")
     return web.json_response({"missing": missing_models(models)})
@@ -126,12 +131,9 @@ def layout_file_summary(file: str, node_id: str | None) -> dict:
 
 
 async def _layout_file(request: web.Request) -> web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
+    if (fields := await _json_fields(request, "file", "node")) is None:
         return _bad("body must be JSON")
-    file = body.get("file") if isinstance(body, dict) else None
-    node_id = body.get("node") if isinstance(body, dict) else None
+    file, node_id = fields
     if not isinstance(file, str) or not (node_id is None or isinstance(node_id, str)):
         return _bad("'file' must be a file name and 'node' a node id")
     try:

@@ -2,6 +2,7 @@
 then on two (both on this machine, so they share its cores: expect contention, not 2x).
 
     python scripts/bench_runner.py [--entries 6] [--size 64] [--steps 1]
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python scripts/bench_runner.py   # each server one core
 
 Synthetic models, a synthetic MIG-Bench file; each server is warmed up (models loaded) first. Prints
 ``runner servers=<n> images=<n> seconds=<x> images_per_min=<x>`` per configuration.
