@@ -2,7 +2,7 @@
 read by ``deig_core.layout_files``; one entry by index, or every entry as list outputs so one queued
 prompt runs the rest of the graph once per entry.
 
-The upload button under the file list is ``web/js/deig_layout_file_upload.js`` (the host's
+The nodes' upload button is ``web/js/deig_layout_file_upload.js`` (the host's
 ``UploadType.model`` / ``file_upload`` flag draws nothing on the 1.32 and 1.58 frontends); it stores the
 file through the host's upload route and asks ``POST /deig/layout_file`` (``nodes/routes.py``) what it
 read, so a wrong file is reported at once, in the words the node would use when queued."""
