@@ -1,10 +1,12 @@
-// The upload button of the layout-file nodes, used as a person does (argv: MODE NODE_CLASS FILE TOAST_TEXT):
-// add DEIG Layouts from File and DEIG Layout from File, click the NODE_CLASS one's button with the real
-// mouse, pick FILE in the file chooser, wait for the toast that says TOAST_TEXT, and read what the page
+// The upload button of the layout-file nodes, used as a person does (argv: MODE NODE_CLASS FILE TOAST_TEXT
+// [METHOD]): add DEIG Layouts from File and DEIG Layout from File, click the NODE_CLASS one's button with
+// the real mouse and pick FILE in the file chooser (METHOD "button", the default), or drop FILE on that
+// node (METHOD "drop": drag events carrying the file, dispatched where the node is, since a headless
+// browser has no desktop to drag from); wait for the toast that says TOAST_TEXT, and read what the page
 // shows (toast, file lists, chosen files) and what a saved workflow / API prompt holds. One upload per
-// run: headless Chromium under playwright does not reliably hand over a second intercepted file chooser
-// in one browser. Prints one JSON object; the test asserts.
-import { join } from 'node:path';
+// run. Prints one JSON object; the test asserts.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
 import * as L from '../../devkit/js/box_editor_lib.mjs';
 
@@ -48,13 +50,46 @@ async function linesWith(page, text) {
   return page.evaluate((text) => document.body.innerText.split('\n').filter((l) => l.includes(text)), text);
 }
 
-/** Click the button, choose `file`; wait for the toast that says `expect`. */
-async function upload(page, id, mode, file, expect) {
+/** Screen point in the middle of node `id`'s body. */
+async function nodePoint(page, id, mode) {
+  if (mode === 'vue') {
+    const box = await page.locator(`[data-node-id="${id}"]`).boundingBox();
+    return [box.x + box.width / 2, box.y + box.height / 2];
+  }
+  return page.evaluate((id) => {
+    const app = window.app;
+    const node = app.graph.getNodeById(id);
+    const [cx, cy] = app.canvas.ds.convertOffsetToCanvas([node.pos[0] + node.size[0] / 2, node.pos[1] + node.size[1] / 2]);
+    const r = app.canvas.canvas.getBoundingClientRect();
+    return [r.left + cx, r.top + cy];
+  }, id);
+}
+
+/** Drop `file` on the page at (x, y): dragenter, dragover, drop on whatever element is there. */
+async function dropFile(page, [x, y], file) {
+  const text = await readFile(file, 'utf8');
+  await page.evaluate(({ x, y, name, text }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([text], name, { type: 'application/json' }));
+    const target = document.elementFromPoint(x, y);
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, dataTransfer: data }));
+    }
+  }, { x, y, name: basename(file), text });
+}
+
+/** Upload `file` to node `id` (button + chooser, or a drop); wait for the toast that says `expect`. */
+async function upload(page, id, mode, file, expect, method) {
   if ((await linesWith(page, expect)).length) throw new Error(`"${expect}" is on the page before the upload`);
-  const [x, y] = await buttonPoint(page, id, mode);
-  const [chooser] = await Promise.all([nextChooser(page), page.mouse.click(x, y)]);
-  const accept = await chooser.element().getAttribute('accept');
-  await chooser.setFiles(file);
+  let accept = null;
+  if (method === 'drop') {
+    await dropFile(page, await nodePoint(page, id, mode), file);
+  } else {
+    const [x, y] = await buttonPoint(page, id, mode);
+    const [chooser] = await Promise.all([nextChooser(page), page.mouse.click(x, y)]);
+    accept = await chooser.element().getAttribute('accept');
+    await chooser.setFiles(file);
+  }
   await page.waitForFunction((t) => document.body.innerText.includes(t), expect, { timeout: 20000, polling: 100 });
   return { accept, toast: (await linesWith(page, expect)).join('\n') };
 }
@@ -76,7 +111,7 @@ async function nodeView(page, id) {
 }
 
 await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
-  const [modeArg, nodeClass, file, expect] = args;
+  const [modeArg, nodeClass, file, expect, method = 'button'] = args;
   const mode = modeArg === 'vue' ? 'vue' : 'classic';
   await L.prepareSettings(baseUrl, { vueNodes: mode === 'vue' });
   watchChoosers(page);
@@ -93,7 +128,8 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
     Object.entries(ids).map(async ([cls, nid]) => [cls, await nodeView(page, nid)])));
   const out = { mode, before: await view() };
   await page.screenshot({ path: join(artifactsDir, `${nodeClass}_before_${mode}.png`) });
-  out.upload = await upload(page, id, mode, file, expect);
+  out.upload = await upload(page, id, mode, file, expect, method);
+  out.graphNodes = await page.evaluate(() => window.app.graph._nodes.map((n) => n.type).sort());
   out.after = await view();
   await page.screenshot({ path: join(artifactsDir, `${nodeClass}_after_${mode}.png`) });
   return out;

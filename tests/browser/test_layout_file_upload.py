@@ -20,10 +20,10 @@ GOOD = [{"caption": f"scene {i}", "instances": [{"box": [0.1, 0.1, 0.5, 0.6], "t
 BAD = {"results": [{"caption": "x", "instances": [{"bbox": [0.6, 0.1, 0.2, 0.3], "description": "a cat"}]}]}
 
 
-def _upload(browser, server, artifacts_dir, mode, node_class, file, toast):
-    r = browser(SCRIPT, server.base_url, artifacts_dir / node_class, timeout=240,
-                args=(mode, node_class, str(file), toast))
-    (artifacts_dir / f"{node_class}.json").write_text(json.dumps(r, indent=1))
+def _upload(browser, server, artifacts_dir, mode, node_class, file, toast, method="button"):
+    r = browser(SCRIPT, server.base_url, artifacts_dir / f"{node_class}_{method}", timeout=240,
+                args=(mode, node_class, str(file), toast, method))
+    (artifacts_dir / f"{node_class}_{method}.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
     assert unexpected_errors(r, server.base_url, server.frontend) == []
     return r
@@ -61,4 +61,19 @@ def test_upload_button_stores_lists_and_checks_the_file(comfy_server, browser, a
     assert good.name in one["options"]   # the earlier upload is listed on a new page too
     for node_class in ("DEIG_LayoutsFromFile", "DEIG_LayoutFromFile"):
         for when in ("before", "after"):
-            assert (artifacts_dir / node_class / f"{node_class}_{when}_{mode}.png").is_file()
+            assert (artifacts_dir / f"{node_class}_button" / f"{node_class}_{when}_{mode}.png").is_file()
+
+
+@pytest.mark.parametrize("mode", RENDERERS)
+def test_a_layout_file_dropped_on_the_node_is_uploaded_and_chosen(comfy_server, browser, artifacts_dir, mode,
+                                                                  tmp_path):
+    dropped = tmp_path / f"dropped_{mode}.jsonl"
+    dropped.write_text("\n".join(json.dumps(e) for e in GOOD[:2]) + "\n")
+    r = _upload(browser, comfy_server, artifacts_dir, mode, "DEIG_LayoutFromFile", dropped, "entries", "drop")
+    assert (comfy_server.input_dir / dropped.name).read_bytes() == dropped.read_bytes()
+    one = r["after"]["DEIG_LayoutFromFile"]
+    assert one["file"] == dropped.name and one["promptInputs"] == {"file": dropped.name, "index": 0}
+    assert "2 JSON Lines entries" in r["upload"]["toast"]
+    # taken by the node, not loaded by the frontend as a workflow: the graph is the same two nodes
+    assert r["graphNodes"] == ["DEIG_LayoutFromFile", "DEIG_LayoutsFromFile"]
+    assert r["after"]["DEIG_LayoutsFromFile"].get("file") == r["before"]["DEIG_LayoutsFromFile"].get("file")

@@ -1,7 +1,8 @@
 // ComfyUI-DEIG: an upload button on the layout-file nodes (DEIG Layout from File, DEIG Layouts from File).
 //
-// Like LoadImage's: the button opens a file chooser for .json / .jsonl, stores the file in ComfyUI's input
-// folder through the host's upload route, adds it to the node's "file" list and selects it. Then it asks
+// Like LoadImage's: the button opens a file chooser for .json / .jsonl (or a file is dropped on the node),
+// stores the file in ComfyUI's input folder through the host's upload route, adds it to the node's "file"
+// list and selects it. A dropped file of another kind is left to the frontend (a workflow still loads). Then it asks
 // the pack what the node reads from that file (POST /deig/layout_file) and says so in a toast: the number
 // of entries, or the error the node would give when queued. The button is not serialised, so saved
 // workflows and API prompts keep [file, index] / [file, start, count].
@@ -14,6 +15,7 @@ const EXTENSION_NAME = "comfyui-deig.layout-file-upload";
 // The name is what a 1.32 Vue node shows on the button (it ignores `label`), so it is the words themselves.
 const BUTTON_NAME = "choose a layout file to upload";
 const ACCEPT = ".json,.jsonl,application/json";
+const LAYOUT_FILE = /\.jsonl?$/i;
 const FORMAT_NAMES = { "deig-bench": "DEIG-Bench", "mig-bench": "MIG-Bench", jsonl: "JSON Lines", layout: "layout" };
 
 /** Store `file` in the input folder; the name the host gave it (it renames on a clash). */
@@ -92,6 +94,16 @@ function addUploadButton(node) {
   });
   const button = node.addWidget("button", BUTTON_NAME, null, () => chooser.click(), { serialize: false });
   button.serialize = false;   // last, not under the list: widgets_values of saved workflows map by position
+
+  // Drop: names are unknown while dragging, so any file is welcome over the node; on the drop, a layout
+  // file is taken (true) and anything else is handed back to the frontend (false).
+  node.onDragOver = (e) => [...(e?.dataTransfer?.items ?? [])].some((item) => item.kind === "file");
+  node.onDragDrop = (e) => {
+    const file = [...(e?.dataTransfer?.files ?? [])].find((f) => LAYOUT_FILE.test(f.name));
+    if (!file) return false;
+    uploadAndSelect(node, combo, file);
+    return true;
+  };
 }
 
 app.registerExtension({
