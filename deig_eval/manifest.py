@@ -23,13 +23,14 @@ def read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         return []
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError:
-            if n == len(path.read_text(encoding="utf-8").splitlines()):
+            if n == len(lines):
                 break  # a line cut short by a kill: that image is made again
             raise ValueError(f"{path}: line {n} is not JSON; fix or remove it") from None
     return out

@@ -7,11 +7,7 @@ from comfy_api.latest import io
 from PIL import Image
 
 from ..deig_core.preview import draw_instances
-from .types import Layout, LayoutSocket, layouts_of
-
-
-def draw_layout(image: Image.Image, layout: Layout) -> Image.Image:
-    return draw_instances(image, layout.instances)
+from .types import LayoutSocket, layouts_of
 
 
 class DEIGPreviewLayout(io.ComfyNode):
@@ -35,7 +31,7 @@ class DEIGPreviewLayout(io.ComfyNode):
         out = []
         for i, frame in enumerate(image):
             pil = Image.fromarray(np.clip(frame.cpu().numpy() * 255.0, 0, 255).astype(np.uint8))
-            drawn = draw_layout(pil, layouts[i % len(layouts)])
+            drawn = draw_instances(pil, layouts[i % len(layouts)].instances)
             out.append(torch.from_numpy(np.asarray(drawn, dtype=np.float32) / 255.0))
         return io.NodeOutput(torch.stack(out))
 

@@ -41,14 +41,19 @@ def _folder(path, what: str) -> str:
     return str(p)
 
 
+def _processor_and_model(processor_class, model_class, path, what: str, device):
+    """A transformers processor and model (in eval mode, on ``device``) from the local folder ``path``."""
+    path = _folder(path, what)
+    return processor_class.from_pretrained(path), model_class.from_pretrained(path).to(device).eval()
+
+
 class Detector:
     def __init__(self, path, device):
         from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
 
-        path = _folder(path, "GroundingDINO")
         self.device = device
-        self.processor = AutoProcessor.from_pretrained(path)
-        self.model = AutoModelForZeroShotObjectDetection.from_pretrained(path).to(device).eval()
+        self.processor, self.model = _processor_and_model(AutoProcessor, AutoModelForZeroShotObjectDetection, path,
+                                                          "GroundingDINO", device)
 
     @torch.no_grad()
     def detect(self, image, phrase: str) -> np.ndarray:
@@ -67,10 +72,8 @@ class Segmenter:
     def __init__(self, path, device):
         from transformers import SamModel, SamProcessor
 
-        path = _folder(path, "SAM")
         self.device = device
-        self.processor = SamProcessor.from_pretrained(path)
-        self.model = SamModel.from_pretrained(path).to(device).eval()
+        self.processor, self.model = _processor_and_model(SamProcessor, SamModel, path, "SAM", device)
 
     @torch.no_grad()
     def segment(self, image, box) -> np.ndarray:
@@ -87,10 +90,8 @@ class ClipScorer:
     def __init__(self, path, device):
         from transformers import CLIPModel, CLIPProcessor
 
-        path = _folder(path, "CLIP")
         self.device = device
-        self.processor = CLIPProcessor.from_pretrained(path)
-        self.model = CLIPModel.from_pretrained(path).to(device).eval()
+        self.processor, self.model = _processor_and_model(CLIPProcessor, CLIPModel, path, "CLIP", device)
 
     @torch.no_grad()
     def score(self, image, texts: list[str]) -> float:

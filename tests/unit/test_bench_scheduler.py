@@ -268,3 +268,14 @@ def test_run_config_refuses_seconds_that_cannot_work(field, value, tmp_path):
     with pytest.raises(ValueError, match=f"RunConfig.{field} must be"):
         RunConfig(bench=tmp_path / "b.json", workflow=tmp_path / "w.json", servers=["http://x"],
                   out_dir=tmp_path, **{field: value})
+
+
+def test_manifest_reading_drops_a_last_line_cut_short_and_refuses_a_broken_one_before(tmp_path):
+    from comfyui_deig.deig_eval.manifest import read_jsonl
+
+    path = tmp_path / "manifest.jsonl"
+    path.write_text('{"entry_id": "1", "seed": 0}\n{"entry_id": "2", "se')   # killed while writing line 2
+    assert read_jsonl(path) == [{"entry_id": "1", "seed": 0}]
+    path.write_text('{"entry_id": "1", "se\n{"entry_id": "2", "seed": 0}\n')
+    with pytest.raises(ValueError, match="line 1 is not JSON"):
+        read_jsonl(path)
