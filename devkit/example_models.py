@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import save_file
 
 from . import paths
+from .cache import cached_build
 from .synthetic_models import (_link, populate_models_tree, sd15_checkpoint, sd15_controlnet, synthetic_deig_config,
                                synthetic_deig_state_dict, t5_encoder_dir)
 
@@ -29,32 +30,29 @@ VERSION = 2
 
 def deig_weights(seed: int = 0) -> Path:
     """Synthetic DEIG weights (fp16) that fit the full-size SD1.5 UNet and the tiny T5."""
-    path = paths.models_cache_dir() / f"deig_synthetic_v{VERSION}.safetensors"
-    if not path.is_file():
+    def build(out: Path) -> None:
         d_model = json.loads((t5_encoder_dir() / "config.json").read_text())["d_model"]
         sd = {k: v.half() for k, v in synthetic_deig_state_dict(synthetic_deig_config(text_dim=d_model)).items()}
-        tmp = path.with_suffix(".tmp")
-        save_file(sd, str(tmp), metadata={"format": "deig-comfyui", "note": "synthetic test weights"})
-        tmp.replace(path)
-    return path
+        save_file(sd, str(out), metadata={"format": "deig-comfyui", "note": "synthetic test weights"})
+
+    return cached_build(paths.models_cache_dir() / f"deig_synthetic_v{VERSION}.safetensors", build,
+                        "synthetic DEIG weights")
 
 
 def deig_release_weights() -> Path:
     """The synthetic DEIG weights as the release ships them: a torch.save'd ``{"model": state dict}``."""
     from safetensors.torch import load_file
 
-    path = paths.models_cache_dir() / f"deig_synthetic_v{VERSION}.pth"
-    if not path.is_file():
-        tmp = path.with_suffix(".tmp")
-        torch.save({"model": load_file(str(deig_weights())), "autoencoder": {}, "diffusion": {}}, tmp)
-        tmp.replace(path)
-    return path
+    def build(out: Path) -> None:
+        torch.save({"model": load_file(str(deig_weights())), "autoencoder": {}, "diffusion": {}}, out)
+
+    return cached_build(paths.models_cache_dir() / f"deig_synthetic_v{VERSION}.pth", build,
+                        "synthetic DEIG release weights")
 
 
 def sd15_lora(seed: int = 0) -> Path:
     """A small kohya-style LoRA on the cross-attention queries of the SD1.5 UNet."""
-    path = paths.models_cache_dir() / f"deig_synthetic_lora_v{VERSION}.safetensors"
-    if not path.is_file():
+    def build(out: Path) -> None:
         g = torch.Generator().manual_seed(seed)
         blocks = {"input_blocks_1_1": 320, "input_blocks_4_1": 640, "middle_block_1": 1280, "output_blocks_11_1": 320}
         sd = {}
@@ -63,8 +61,10 @@ def sd15_lora(seed: int = 0) -> Path:
             sd[f"{name}.lora_up.weight"] = (torch.randn(dim, 4, generator=g) * 0.05).half()
             sd[f"{name}.lora_down.weight"] = (torch.randn(4, dim, generator=g) * 0.05).half()
             sd[f"{name}.alpha"] = torch.tensor(4.0).half()
-        save_file(sd, str(path))
-    return path
+        save_file(sd, str(out))
+
+    return cached_build(paths.models_cache_dir() / f"deig_synthetic_lora_v{VERSION}.safetensors", build,
+                        "synthetic SD1.5 LoRA")
 
 
 def install_example_models(root: Path) -> Path:

@@ -19,21 +19,17 @@ depend on which other keys exist).
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import logging
 import os
 import shutil
 from pathlib import Path
 
 from . import paths
+from .cache import cached_build
 from .comfy_env import ensure_comfy
 from comfyui_deig.deig_core.unet_layout import SD15_UNET, unet_layout
 
 from .sd15_unet import host_unet_config
 from .seeded_weights import seeded_state_dict
-
-log = logging.getLogger(__name__)
 
 BUILDER_VERSION = 2  # bump when what the builders write changes: cached files are rebuilt
 
@@ -77,9 +73,7 @@ def build_sd15_checkpoint(path: Path, seed: int = 0, in_channels: int = 4) -> Pa
     from safetensors.torch import save_file
 
     sd = seeded_state_dict(sd15_checkpoint_shapes(in_channels), seed, torch.float16)
-    tmp = path.with_name(path.name + ".partial")
-    save_file(sd, str(tmp), metadata={"format": "pt", "deig_synthetic": f"sd15 seed={seed} v{BUILDER_VERSION}"})
-    tmp.replace(path)
+    save_file(sd, str(path), metadata={"format": "pt", "deig_synthetic": f"sd15 seed={seed} v{BUILDER_VERSION}"})
     return path
 
 
@@ -88,32 +82,26 @@ def sd15_checkpoint(seed: int = 0, cache_dir: Path | None = None, in_channels: i
     gives the inpainting variant (latent + mask + masked-image latent)."""
     kind = "sd15" if in_channels == 4 else f"sd15_in{in_channels}"
     path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_{kind}_s{seed}_v{BUILDER_VERSION}.safetensors"
-    with _build_lock(path):
-        if not path.is_file():
-            log.info("building synthetic SD1.5 checkpoint %s", path)
-            build_sd15_checkpoint(path, seed, in_channels)
-    return path
+    return cached_build(path, lambda out: build_sd15_checkpoint(out, seed, in_channels), "synthetic SD1.5 checkpoint")
 
 
 def sd15_controlnet(seed: int = 0, cache_dir: Path | None = None) -> Path:
     """Full-size synthetic SD1.5 ControlNet (original ``control_model.*`` keys, fp16), built once and cached."""
     path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_controlnet_sd15_s{seed}_v{BUILDER_VERSION}.safetensors"
-    with _build_lock(path):
-        if not path.is_file():
-            log.info("building synthetic SD1.5 ControlNet %s", path)
-            ensure_comfy()
-            import torch
-            import comfy.cldm.cldm
-            from safetensors.torch import save_file
 
-            cfg = {k: v for k, v in host_unet_config(SD15_UNET, torch.float16).items() if k != "out_channels"}
-            with torch.device("meta"):
-                net = comfy.cldm.cldm.ControlNet(hint_channels=3, **cfg)
-            shapes = {f"control_model.{k}": tuple(v.shape) for k, v in net.state_dict().items()}
-            tmp = path.with_name(path.name + ".partial")
-            save_file(seeded_state_dict(shapes, seed, torch.float16), str(tmp))
-            tmp.replace(path)
-    return path
+    def build(out: Path) -> None:
+        ensure_comfy()
+        import torch
+        import comfy.cldm.cldm
+        from safetensors.torch import save_file
+
+        cfg = {k: v for k, v in host_unet_config(SD15_UNET, torch.float16).items() if k != "out_channels"}
+        with torch.device("meta"):
+            net = comfy.cldm.cldm.ControlNet(hint_channels=3, **cfg)
+        shapes = {f"control_model.{k}": tuple(v.shape) for k, v in net.state_dict().items()}
+        save_file(seeded_state_dict(shapes, seed, torch.float16), str(out))
+
+    return cached_build(path, build, "synthetic SD1.5 ControlNet")
 
 
 # ---------------------------------------------------------------------------------------------- DEIG
@@ -149,27 +137,19 @@ def build_t5_encoder(folder: Path, seed: int = 0, **config) -> Path:
     import torch
     from transformers import T5Config, T5EncoderModel
 
-    tmp = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
     torch.manual_seed(seed)
     model = T5EncoderModel(T5Config(**dict(T5_TINY, **config))).eval()
-    model.save_pretrained(str(tmp), safe_serialization=True)
+    model.save_pretrained(str(folder), safe_serialization=True)
     tok_src = paths.host_dir() / "comfy" / "text_encoders" / "t5_tokenizer"
     for name in T5_TOKENIZER_FILES:
-        shutil.copy2(tok_src / name, tmp / name)
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+        shutil.copy2(tok_src / name, folder / name)
     return folder
 
 
 def t5_encoder_dir(seed: int = 0, cache_dir: Path | None = None) -> Path:
     """Tiny T5 encoder folder (d_model 64, 2 layers, T5 vocabulary), built once and cached."""
     folder = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_t5_s{seed}_v{BUILDER_VERSION}"
-    with _build_lock(folder):
-        if not (folder / "model.safetensors").is_file():
-            log.info("building synthetic T5 encoder %s", folder)
-            build_t5_encoder(folder, seed)
-    return folder
+    return cached_build(folder, lambda out: build_t5_encoder(out, seed), "synthetic T5 encoder")
 
 
 # ---------------------------------------------------------------------------------------------- tree
@@ -198,15 +178,3 @@ def _link(src: Path, dst: Path) -> Path:
         dst.unlink()
     os.symlink(src, dst)
     return dst
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path):
-    """Serialise builders of one cached file across processes (tests may run side by side)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

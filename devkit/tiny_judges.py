@@ -4,12 +4,14 @@ tokenizer and processor files built here (no hub): a BERT WordPiece vocab with B
 CLIP's and Qwen's byte-level BPE vocabularies (every byte, no merges) and Qwen's chat special tokens.
 
 :func:`build_tiny_judges` writes ``{grounding_dino, sam, clip, qwen}`` folders under a root and returns
-their paths. Cached per root (a ``.done`` marker).
+their paths, each built once (``devkit.cache.cached_build``).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from .cache import cached_build
 
 BERT_SPECIAL_IDS = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]", 1012: ".", 1029: "?"}
 BERT_VOCAB_SIZE = 1100
@@ -121,11 +123,11 @@ BUILDERS = {"grounding_dino": _grounding_dino, "sam": _sam, "clip": _clip, "qwen
 def build_tiny_judges(root: Path, seed: int = 0) -> dict[str, Path]:
     import torch
 
-    root = Path(root)
-    paths = {name: root / name for name in BUILDERS}
-    for name, build in BUILDERS.items():
-        if not (paths[name] / ".done").exists():
+    def seeded(build):
+        def run(out: Path) -> None:
             torch.manual_seed(seed)
-            build(paths[name])
-            (paths[name] / ".done").touch()
-    return paths
+            build(out)
+        return run
+
+    root = Path(root)
+    return {name: cached_build(root / name, seeded(build), f"tiny {name}") for name, build in BUILDERS.items()}
