@@ -203,9 +203,6 @@ Models:
 * `models/loras/add_detail.safetensors`: an SD1.5 LoRA (any SD1.5 LoRA works; LoRA loaders may also
   sit after DEIG Apply)
 """ + DEIG_MODELS),
-}
-
-DESCRIPTIONS.update({
     "deig_controlnet_pose": ("DEIG: pose ControlNet", """\
 The people of a layout posed by an OpenPose ControlNet: DEIG Encode's conditionings go through Apply
 ControlNet (strength 1.0 until 80 % of the sampling) into the KSampler; the ControlNet sees DEIG's text
@@ -224,7 +221,7 @@ model and conditionings; the layout follows the new size. 512x768 -> 768x1152.
 Models:
 * `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5
 """ + DEIG_MODELS),
-})
+}
 
 WORKFLOWS = {
     "deig_three_people": dict(
