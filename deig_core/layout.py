@@ -7,11 +7,17 @@ Canonical form (what the web widget stores, what workflows share)::
 Coordinates are normalised to the image (0..1, origin top-left, x to the right). Parsing rules,
 shared by every entry point (widget value, DEIG-Bench import, tests):
 
+* an instance is an object with a box (key ``box``, or ``bbox`` as in DEIG-Bench and MIG-Bench) and a
+  description (key ``text``, or ``description`` / ``label`` as in DEIG-Bench / MIG-Bench);
 * a box must have four finite numbers with x2 > x1 and y2 > y1, each side at least 1e-4;
-* coordinates slightly outside the image are clamped to [0, 1] (the editor can overshoot a border by
-  rounding); a box that lies entirely outside, or has no area after clamping, is an error;
+* a coordinate up to ``EDGE_TOLERANCE`` (0.05, 5 % of the image side) outside 0..1 is clamped to the
+  image (a box dragged or rounded past a border); one further out is an error naming the instance and
+  the coordinate; a box with no area inside the image after clamping is an error;
 * the description must be a non-empty string (an empty box carries no instance to generate);
 * any number of instances is accepted; DEIG was trained with up to 30 (see ``TRAINED_MAX_INSTANCES``).
+
+The box editor's reader (``web/js/editor/layout_json.js``) follows the same rules;
+``tests/unit/test_layout_parity.py`` runs both on the same well-formed and malformed input.
 """
 from __future__ import annotations
 
@@ -22,6 +28,9 @@ from typing import Any, Iterable
 
 TRAINED_MAX_INSTANCES = 30
 MIN_BOX_SIDE = 1e-4  # normalised; smaller boxes have no area at any resolution (and would not survive JSON rounding)
+EDGE_TOLERANCE = 0.05  # normalised; how far past an image edge a coordinate may lie and still be clamped
+BOX_KEYS = ("box", "bbox")                     # the first present one is the box
+TEXT_KEYS = ("text", "description", "label")   # the first present one is the description
 
 
 class LayoutError(ValueError):
@@ -51,6 +60,9 @@ def _parse_box(raw: Any, where: str) -> tuple[float, float, float, float]:
                               "finite numbers in 0..1") from None
         if not math.isfinite(f):
             raise LayoutError(f"{where}: {name} is {v}; coordinates must be finite numbers in 0..1")
+        if not -EDGE_TOLERANCE <= f <= 1 + EDGE_TOLERANCE:
+            raise LayoutError(f"{where}: {name} = {v} is outside the image: coordinates must be between 0 and 1 "
+                              f"(normalised; up to {EDGE_TOLERANCE} past an edge is clamped)")
         vals.append(f)
     x1, y1, x2, y2 = vals
     if x2 <= x1 or y2 <= y1:
@@ -63,20 +75,47 @@ def _parse_box(raw: Any, where: str) -> tuple[float, float, float, float]:
     return (cx1, cy1, cx2, cy2)
 
 
+def _first_key(item: dict, keys: tuple[str, ...]) -> str | None:
+    return next((k for k in keys if k in item), None)
+
+
 def parse_instances(items: Iterable[Any], where: str = "layout") -> list[Instance]:
     out = []
     for i, item in enumerate(items):
         at = f"{where}: instance {i + 1}"
         if not isinstance(item, dict):
             raise LayoutError(f"{at} must be an object with 'box' and 'text', got {type(item).__name__}")
-        if "box" not in item:
+        box_key = _first_key(item, BOX_KEYS)
+        if box_key is None:
             raise LayoutError(f"{at} has no 'box'")
-        box = _parse_box(item["box"], at)
-        text = item.get("text", item.get("description"))
-        if not isinstance(text, str) or not text.strip():
+        box = _parse_box(item[box_key], at)
+        text_key = _first_key(item, TEXT_KEYS)
+        text = item[text_key] if text_key else None
+        if text is not None and not isinstance(text, str):
+            raise LayoutError(f"{at}: '{text_key}' must be a string, got {type(text).__name__}")
+        if not text or not text.strip():
             raise LayoutError(f"{at} has an empty description: write what this box should contain")
         out.append(Instance(box=box, text=text.strip()))
     return out
+
+
+class _NotJSONNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NotJSONNumber(f"{name} is not a JSON number")
+
+
+def decode_json(text: str, where: str) -> Any:
+    """JSON text as the browser's ``JSON.parse`` reads it (no ``NaN``/``Infinity``, which Python's
+    ``json`` would take), or a LayoutError "<where> is not valid JSON (...)"."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as e:
+        raise LayoutError(f"{where} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except _NotJSONNumber as e:
+        raise LayoutError(f"{where} is not valid JSON ({e})") from None
 
 
 def parse_layout(value: Any, where: str = "layout") -> list[Instance]:
@@ -84,10 +123,7 @@ def parse_layout(value: Any, where: str = "layout") -> list[Instance]:
     if isinstance(value, str):
         if not value.strip():
             return []
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as e:
-            raise LayoutError(f"{where} is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+        value = decode_json(value, where)
     if isinstance(value, dict) and "instances" in value:
         value = value["instances"]
     if not isinstance(value, list):
@@ -97,25 +133,3 @@ def parse_layout(value: Any, where: str = "layout") -> list[Instance]:
 
 def dump_layout(instances: Iterable[Instance]) -> str:
     return json.dumps([inst.to_json() for inst in instances], ensure_ascii=False)
-
-
-def bench_entry(bench: Any, index: int) -> tuple[str, list[Instance]]:
-    """Caption and instances of one DEIG-Bench entry (``{"results": [...]}`` or a bare list/entry)."""
-    entries = bench.get("results", bench) if isinstance(bench, dict) else bench
-    if isinstance(entries, dict):
-        entries = [entries]
-    if not isinstance(entries, list) or not entries:
-        raise LayoutError("bench JSON must be {'results': [...]} with at least one entry")
-    if not 0 <= index < len(entries):
-        raise LayoutError(f"bench index {index} is out of range: the file has {len(entries)} entries (0..{len(entries) - 1})")
-    entry = entries[index]
-    return str(entry.get("caption", "")) if isinstance(entry, dict) else "", bench_instances(entry, f"bench entry {index}")
-
-
-def bench_instances(entry: Any, where: str) -> list[Instance]:
-    """Instances of one DEIG-Bench record (``{"instances": [{"bbox", "description"}, ...]}``)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("instances"), list):
-        raise LayoutError(f"{where} has no 'instances' list")
-    items = [{"box": inst.get("bbox", inst.get("box")), "text": inst.get("description", inst.get("text"))}
-             if isinstance(inst, dict) else inst for inst in entry["instances"]]
-    return parse_instances(items, where)

@@ -2,27 +2,30 @@
 
 Formats (detected from the content, not the file name):
 
-* **editor JSON** - one layout, ``[{"box": [x1, y1, x2, y2], "text": ...}, ...]`` or
+* **editor JSON** (``"editor-json"``) - one layout, ``[{"box": [x1, y1, x2, y2], "text": ...}, ...]`` or
   ``{"caption": ..., "instances": [...]}`` (what the box editor and ``DEIG Layout to JSON`` write);
-* **DEIG-Bench** - ``{"results": [{"image_id", "caption", "instances": [{"bbox", "description",
-  "category", "eval_info"}, ...]}, ...]}`` (``deig_bench_coco.json``); entry id = ``image_id``;
-* **MIG-Bench** - an object keyed by entry id: ``{"0": {"caption": ..., "segment": [{"bbox": [x1, y1,
+* **DEIG-Bench** (``"deig-bench"``) - ``{"results": [{"image_id", "caption", "instances": [{"bbox",
+  "description", "category", "eval_info"}, ...]}, ...]}`` (``deig_bench_coco.json``), or a bare list of
+  such records; entry id = ``image_id``, else the position;
+* **MIG-Bench** (``"mig-bench"``) - an object keyed by entry id: ``{"0": {"caption": ..., "segment": [{"bbox": [x1, y1,
   x2, y2] normalised, "label": "a red carrot"}, ...], "image_id": ...}, ...}`` (``mig_bench_coco.json``);
-* **JSON Lines** - one entry per line, each line any single-entry form above (an ``"id"`` field names it).
+* **JSON Lines** (``"jsonl"``) - one entry per line, each line any single-entry form above (an ``"id"`` field names it).
 
-Every box goes through :func:`deig_core.layout.parse_instances`, so the rules are the editor's. An
-entry keeps its source record (``raw``) for the scorers (categories, labels, attribute info).
+This is the one reader of layout documents: the Layouts-from-File nodes, DEIG Layout from DEIG-Bench,
+the upload check and ``deig_eval`` use it, and the box editor's import (``parseLayoutDocument`` in
+``web/js/editor/layout_json.js``) follows it (``tests/unit/test_layout_parity.py``). Every instance goes
+through :func:`deig_core.layout.parse_instances`. An entry keeps its source record (``raw``) for the
+scorers (categories, labels, attribute info).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .layout import Instance, LayoutError, bench_instances, parse_instances
+from .layout import Instance, LayoutError, decode_json, parse_instances, parse_layout
 
-FORMATS = ("layout", "deig-bench", "mig-bench", "jsonl")
+FORMATS = ("editor-json", "deig-bench", "mig-bench", "jsonl")
 
 
 @dataclass(frozen=True)
@@ -43,17 +46,15 @@ class LayoutFile:
         return {e.entry_id: e for e in self.entries}
 
 
-def _deig_entry(entry: Any, entry_id: str, where: str) -> LayoutEntry:
-    instances = bench_instances(entry, where)
-    return LayoutEntry(entry_id, str(entry.get("caption", "")), tuple(instances), entry)
+def _record_entry(entry: Any, key: str, entry_id: str, where: str) -> LayoutEntry:
+    """A DEIG-Bench (``key="instances"``) or MIG-Bench (``key="segment"``) record."""
+    if not isinstance(entry, dict) or not isinstance(entry.get(key), list):
+        raise LayoutError(f"{where} has no {key!r} list")
+    return LayoutEntry(entry_id, str(entry.get("caption", "")), tuple(parse_instances(entry[key], where)), entry)
 
 
-def _mig_entry(entry: Any, entry_id: str, where: str) -> LayoutEntry:
-    if not isinstance(entry, dict) or not isinstance(entry.get("segment"), list):
-        raise LayoutError(f"{where} has no 'segment' list")
-    items = [{"box": seg.get("bbox"), "text": seg.get("label")} if isinstance(seg, dict) else seg
-             for seg in entry["segment"]]
-    return LayoutEntry(entry_id, str(entry.get("caption", "")), tuple(parse_instances(items, where)), entry)
+def _is_deig_record(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("instances"), list)
 
 
 def _single_entry(value: Any, entry_id: str, where: str) -> LayoutEntry:
@@ -63,14 +64,12 @@ def _single_entry(value: Any, entry_id: str, where: str) -> LayoutEntry:
     if isinstance(value, dict):
         entry_id = str(value.get("id", value.get("entry_id", entry_id)))
         if "segment" in value:
-            return _mig_entry(value, entry_id, where)
+            return _record_entry(value, "segment", entry_id, where)
         if "instances" in value:
-            return _deig_entry(value, entry_id, where)
-        if "layout" in value:
-            layout = value["layout"]
-            layout = json.loads(layout) if isinstance(layout, str) else layout
+            return _record_entry(value, "instances", entry_id, where)
+        if "layout" in value:   # the widget value (JSON text) or its decoded list
             return LayoutEntry(entry_id, str(value.get("caption", "")),
-                               tuple(parse_instances(layout, where)), value)
+                               tuple(parse_layout(value["layout"], f"{where}: 'layout'")), value)
     raise LayoutError(f"{where} is not a layout: expected a list of boxes or an object with "
                       f"'instances', 'segment' or 'layout'")
 
@@ -93,27 +92,26 @@ def _is_mig_bench(value: dict) -> bool:
 def parse_layout_document(text: str, where: str = "layout file") -> LayoutFile:
     """Parse a layout file's text (any of :data:`FORMATS`)."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as first_error:
+        value = decode_json(text, where)
+    except LayoutError as not_json:
         lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         if len(lines) < 2:
-            raise LayoutError(f"{where} is not valid JSON ({first_error.msg} at line {first_error.lineno})") from None
+            raise not_json from None
         return LayoutFile("jsonl", _unique([_jsonl_line(line, n, where) for n, line in lines], where))
-    if isinstance(value, dict) and isinstance(value.get("results"), list):
-        entries = [_deig_entry(e, str(e.get("image_id", i)) if isinstance(e, dict) else str(i),
-                               f"{where}: entry {i}") for i, e in enumerate(value["results"])]
+    records = value.get("results") if isinstance(value, dict) else value
+    if (isinstance(value, dict) and isinstance(records, list)) or (
+            isinstance(records, list) and records and all(_is_deig_record(e) for e in records)):
+        entries = [_record_entry(e, "instances", str(e.get("image_id", i)) if isinstance(e, dict) else str(i),
+                                 f"{where}: entry {i}") for i, e in enumerate(records)]
         return LayoutFile("deig-bench", _unique(entries, where))
     if isinstance(value, dict) and _is_mig_bench(value):
-        entries = [_mig_entry(e, str(k), f"{where}: entry {k!r}") for k, e in value.items()]
+        entries = [_record_entry(e, "segment", str(k), f"{where}: entry {k!r}") for k, e in value.items()]
         return LayoutFile("mig-bench", _unique(entries, where))
-    return LayoutFile("layout", (_single_entry(value, "0", where),))
+    return LayoutFile("editor-json", (_single_entry(value, "0", where),))
 
 
 def _jsonl_line(line: str, lineno: int, where: str) -> LayoutEntry:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise LayoutError(f"{where}: line {lineno} is not valid JSON ({e.msg})") from None
+    value = decode_json(line, f"{where}: line {lineno}")
     return _single_entry(value, str(lineno - 1), f"{where}: line {lineno}")
 
 

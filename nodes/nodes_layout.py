@@ -1,10 +1,10 @@
 """Layout nodes: the box-editor node and DEIG-Bench import/export."""
-import json
 import logging
 import torch
 from comfy_api.latest import io, ui
 
-from ..deig_core.layout import TRAINED_MAX_INSTANCES, Instance, LayoutError, bench_entry, dump_layout, parse_layout
+from ..deig_core.layout import TRAINED_MAX_INSTANCES, Instance, LayoutError, dump_layout, parse_layout
+from ..deig_core.layout_files import entry_at, parse_layout_document
 from .types import Layout, LayoutSocket
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,8 @@ class LayoutFromBench(io.ComfyNode):
             description="Reads one entry of a DEIG-Bench JSON (deig_bench_coco.json format).",
             inputs=[
                 io.String.Input("bench_json", multiline=True, default="",
-                                tooltip="Contents of a DEIG-Bench file ({'results': [...]}) or one entry"),
+                                tooltip="Contents of a DEIG-Bench file ({'results': [...]}) or one entry; "
+                                        "any layout file the Layouts-from-File nodes read works too"),
                 io.Int.Input("index", default=0, min=0, max=100000, tooltip="Which entry to use (0-based)"),
             ],
             outputs=[LayoutSocket.Output(display_name="layout"), io.String.Output(display_name="caption"),
@@ -102,14 +103,12 @@ class LayoutFromBench(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, bench_json, index, **_legacy) -> io.NodeOutput:
+    def execute(cls, bench_json, index) -> io.NodeOutput:
         try:
-            caption, instances = bench_entry(json.loads(bench_json), index)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"DEIG Layout from DEIG-Bench: input 'bench_json' is not valid JSON ({e.msg})") from None
+            entry = entry_at(parse_layout_document(bench_json, where="bench_json"), index)
         except LayoutError as e:
             raise _node_error("DEIG Layout from DEIG-Bench", "bench_json", e) from None
-        return io.NodeOutput(Layout(tuple(instances)), caption, dump_layout(instances))
+        return io.NodeOutput(Layout(entry.instances), entry.caption, dump_layout(entry.instances))
 
 
 class LayoutToJSON(io.ComfyNode):

@@ -6,9 +6,6 @@ One browser script per renderer (``box_editor_flow.mjs``) performs the whole use
 what it saw; the assertions are here.
 """
 import json
-import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,6 @@ pytestmark = pytest.mark.browser
 HERE = Path(__file__).parent
 FLOW = HERE / "box_editor_flow.mjs"
 CONTEXT = HERE / "box_editor_context.mjs"
-UNITS = HERE / "box_editor_units.mjs"
 ROUNDTRIP = HERE / "box_editor_roundtrip.mjs"
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
 WEB_JS = paths.REPO_ROOT / "web" / "js"
@@ -198,7 +194,8 @@ def _bench_doc() -> dict:
 
 @pytest.mark.parametrize("mode", RENDERERS)
 def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, mode):
-    from comfyui_deig.deig_core.layout import bench_entry, dump_layout, parse_layout
+    from comfyui_deig.deig_core.layout import dump_layout, parse_layout
+    from comfyui_deig.deig_core.layout_files import entry_at, parse_layout_document
 
     bench = _bench_doc()
     bench_path = artifacts_dir / "bench.json"
@@ -229,8 +226,8 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     assert "300×600 from Load Image" in r["statusLoad"] and "on masks" in r["statusLoad"] and "image: Load Image" in r["statusLoad"]
 
     # Import of DEIG-Bench entry 2 == what DEIG_LayoutFromBench makes of it; export paths agree.
-    caption, instances = bench_entry(bench, 2)
-    expected = dump_layout(instances)
+    entry = entry_at(parse_layout_document(json.dumps(bench)), 2)
+    caption, expected = entry.caption, dump_layout(entry.instances)
     assert r["benchValue"] == expected and caption in r["benchInfo"]
     # The caption went into the connected DEIG Encode's prompt, in the same undo step as the boxes.
     assert r["setPromptChecked"] is True and "DEIG Encode" in r["setPromptLabel"]
@@ -258,100 +255,3 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     assert r["linkedHidden"] is hides_linked
     assert r["linkedValue"] == "[]" and (hides_linked or r["linkedAddDisabled"] is True)
     assert (artifacts_dir / f"context_{mode}.png").is_file() and (artifacts_dir / f"import_dialog_{mode}.png").is_file()
-
-
-# ------------------------------------------------------------------------ pure modules under Node
-def _random_layouts(n: int, seed: int = 1234) -> list:
-    """Layouts with the awkward cases: 6-decimal ties (pixel edges k/512), tiny values, edges 0/1,
-    floats with 17 digits, and texts with quotes, backslashes, control characters and non-ASCII."""
-    rng = random.Random(seed)
-    words = ["a red car", 'a "quoted" dog', "back\\slash", "tab\there", "line\nbreak", "ünïcödé façade",
-             "emoji 🐈‍⬛ cat", "中文描述", "ctrl \x01\x1f", "  padded text  ", "\u2028sep\u2029"]
-
-    def coord_pair():
-        kind = rng.random()
-        if kind < 0.3:      # pixel edges at 512 px, many exact ties at the 7th decimal
-            a, b = sorted(rng.sample(range(0, 513), 2))
-            return a / 512, b / 512
-        if kind < 0.4:
-            return 0.0, rng.choice([1.0, 2e-4, 0.5])
-        while True:
-            a, b = sorted(rng.random() for _ in range(2))
-            if round(b, 6) > round(a, 6):
-                return a, b
-
-    layouts = []
-    for _ in range(n):
-        items = []
-        for _ in range(rng.randint(0, 6)):
-            x1, x2 = coord_pair()
-            y1, y2 = coord_pair()
-            items.append({"box": [x1, y1, x2, y2], "text": rng.choice(words)})
-        layouts.append(items)
-    return layouts
-
-
-MALFORMED = [
-    "[{", "{}", "42", '"text"', "[1]", '[{"text": "no box"}]', '[{"box": [0, 0, 1], "text": "a"}]',
-    '[{"box": [0, 0, "1", 1], "text": "a"}]', '[{"box": [0.5, 0, 0.5, 1], "text": "a"}]',
-    '[{"box": [0, 0.6, 1, 0.2], "text": "a"}]', '[{"box": [1.5, 1.5, 2, 2], "text": "a"}]',
-    '[{"box": [0.5, 0.5, 0.50005, 0.9], "text": "too thin"}]', '[{"box": [-0.5, 0.5, 0.00005, 0.9], "text": "thin after clamp"}]',
-    '[{"box": [0, 0, 1, 1], "text": 5}]', '[{"box": [0, 0, 1, 1], "text": "  "}]', '[{"box": [0, 0, 1, 1]}]',
-    '[{"box": [-0.001, 0, 1.0004, 1], "text": "slightly out"}]', '{"instances": [{"box": [0, 0, 1, 1], "text": "ok"}]}',
-    '[{"box": [0, 0, 1, 1], "description": "old key"}]', '[{"bbox": [0, 0, 1, 1], "text": "bench key"}]',
-    "", "   ", "[]",
-]
-EMPTY_TEXT = {'[{"box": [0, 0, 1, 1], "text": "  "}]', '[{"box": [0, 0, 1, 1]}]'}
-
-
-def test_editor_modules_match_backend(tmp_path):
-    """Canonical JSON, parsing rules, colours and the undo model of the editor's modules, run under
-    Node and compared with the backend (deig_core.layout, the preview node's colours)."""
-    if shutil.which("node") is None:
-        pytest.skip("node missing")
-    from comfyui_deig.deig_core.layout import LayoutError, bench_entry, dump_layout, parse_instances, parse_layout
-
-    layouts = _random_layouts(300)
-    data = {"layouts": layouts, "malformed": MALFORMED}
-    data["bench"] = _bench_doc()
-    src, dst = tmp_path / "in.json", tmp_path / "out.json"
-    src.write_text(json.dumps(data))
-    proc = subprocess.run(["node", str(UNITS), str(src), str(dst)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(dst.read_text())
-    assert out["failures"] == []
-
-    # The widget's canonical JSON is byte-identical to the backend's dump of the same layout.
-    # A layout with an empty description is serialised too (the editor warns), and the backend refuses it.
-    for items, js in zip(layouts, out["serialized"]):
-        if all(it["text"].strip() for it in items):
-            assert js == dump_layout(parse_instances(items)), items
-            assert js == dump_layout(parse_layout(js))
-        else:
-            with pytest.raises(LayoutError, match="empty description"):
-                parse_layout(js)
-    assert out["reparsed"] == out["serialized"]          # idempotent: parse + serialise changes nothing
-
-    # Same accept/reject decisions as the backend; the backend's "empty description" rejection is
-    # the editor's "missing text" warning (a freshly drawn box has no description yet).
-    for text, js in zip(MALFORMED, out["malformed"]):
-        try:
-            parse_layout(text)
-            py_ok = True
-        except LayoutError:
-            py_ok = False
-        if text in EMPTY_TEXT:
-            assert not py_ok and js["ok"] and js["missingText"] == [1], (text, js)
-        else:
-            assert js["ok"] == py_ok, (text, js)
-
-    # DEIG-Bench entries import to exactly the layout the DEIG_LayoutFromBench node produces.
-    bench = out["bench"]
-    assert bench["kind"] == "bench" and bench["count"] == len(data["bench"]["results"])
-    for i, got in enumerate(bench["entries"]):
-        caption, instances = bench_entry(data["bench"], i)
-        assert got == {"caption": caption, "value": dump_layout(instances)}
-
-    # Instance colours are the preview node's colours.
-    from comfyui_deig.deig_core.preview import instance_color
-    assert [tuple(c) for c in out["colors"]] == [instance_color(i) for i in range(len(out["colors"]))]

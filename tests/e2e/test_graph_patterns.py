@@ -66,8 +66,7 @@ def refused(server, prompt) -> str:
 def test_linked_layout_string_is_accepted(server):
     bench = {"results": [{"caption": "a vase", "instances": [{"bbox": [0.2, 0.2, 0.8, 0.8], "description": "a vase"}]}]}
     prompt = {
-        "bench": {"class_type": "DEIG_LayoutFromBench", "inputs": {"bench_json": json.dumps(bench), "index": 0,
-                                                                   "width": 512, "height": 512}},
+        "bench": {"class_type": "DEIG_LayoutFromBench", "inputs": {"bench_json": json.dumps(bench), "index": 0}},
         "layout": {"class_type": "DEIG_InstanceLayout", "inputs": {"layout": ["bench", 2], "width": 512, "height": 512}},
         "out": {"class_type": "DEIG_LayoutToJSON", "inputs": {"layout": ["layout", 0]}},
     }

@@ -72,13 +72,19 @@ def test_layout_json_echoes_exactly(server):
     assert entry["outputs"]["2"]["text"] == [value]
 
 
-def test_malformed_layout_is_rejected_naming_node_and_input(server):
+@pytest.mark.parametrize("layout, needle", [
+    ('[{"box": [0.5, 0.1, 0.2, 0.9], "text": "a dog"}]', "x2 > x1"),
+    # issue #23: through the API x2 = 1e29 was clamped to 1.0 and accepted
+    ('[{"box": [0, 0, 1, 1], "text": "a field"}, {"box": [0.5, 0.5, 1e29, 0.9], "text": "a dog"}]',
+     "instance 2: x2 = 1e+29 is outside the image"),
+])
+def test_malformed_layout_is_rejected_naming_node_and_input(server, layout, needle):
     prompt = api_prompt(server, "deig_three_people")
-    set_inputs(prompt, "DEIG_InstanceLayout", layout='[{"box": [0.5, 0.1, 0.2, 0.9], "text": "a dog"}]')
+    set_inputs(prompt, "DEIG_InstanceLayout", layout=layout)
     with pytest.raises(PromptError) as err:
         server.submit(prompt)
     message = json.dumps(err.value.payload)
-    assert "DEIG Instance Layout: input 'layout'" in message and "x2 > x1" in message
+    assert "DEIG Instance Layout: input 'layout'" in message and needle in message
 
 
 def test_plain_clip_conditioning_on_patched_model_is_refused(server):

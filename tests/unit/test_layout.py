@@ -1,13 +1,10 @@
-"""Layout parsing: the widget's JSON, DEIG-Bench entries, and the documented errors."""
-import json
+"""Layout parsing: the widget's JSON and the documented errors (layout files: test_layout_files.py)."""
 import math
-import os
+import re
 
 import pytest
 
-from comfyui_deig.deig_core.layout import Instance, LayoutError, bench_entry, dump_layout, parse_layout
-
-FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+from comfyui_deig.deig_core.layout import EDGE_TOLERANCE, Instance, LayoutError, dump_layout, parse_layout
 
 
 def test_round_trip():
@@ -20,13 +17,34 @@ def test_round_trip():
 def test_clamps_slight_overshoot_and_accepts_wrapped_form():
     inst = parse_layout({"instances": [{"box": [-0.01, 0.2, 1.02, 0.9], "text": "x"}]})
     assert inst[0].box == (0.0, 0.2, 1.0, 0.9)
+    edge = parse_layout([{"box": [-EDGE_TOLERANCE, 0, 1 + EDGE_TOLERANCE, 1], "text": "x"}])
+    assert edge[0].box == (0.0, 0.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("box, field", [
+    ([0.5, 0.5, 1.4, 1.2], "x2 = 1.4"),        # issue #23: typed far outside the image
+    ([0.5, 0.5, 1e29, 0.9], "x2 = 1e+29"),     # through the API
+    ([0.1, -0.2, 0.5, 0.9], "y1 = -0.2"),
+    ([0.1, 0.2, 0.5, 1 + 2 * EDGE_TOLERANCE], "y2 = 1.1"),
+])
+def test_a_coordinate_beyond_the_tolerance_is_an_error_naming_instance_and_field(box, field):
+    value = [{"box": [0, 0, 1, 1], "text": "sky"}, {"box": box, "text": "far out"}]
+    with pytest.raises(LayoutError, match=rf"instance 2: {re.escape(field)} is outside the image: coordinates must be between "
+                                          rf"0 and 1 \(normalised; up to {EDGE_TOLERANCE} past an edge is clamped\)"):
+        parse_layout(value)
+
+
+def test_bench_and_mig_keys_name_box_and_description():
+    inst = parse_layout([{"bbox": [0, 0, 0.5, 0.5], "description": "a cat"}, {"bbox": [0.5, 0, 1, 1], "label": "a dog"}])
+    assert [i.text for i in inst] == ["a cat", "a dog"]
 
 
 @pytest.mark.parametrize("value, message", [
     ('[{"box": [0.1, 0.2, 0.1, 0.9], "text": "a"}]', "x2 > x1"),
     ('[{"box": [0.1, 0.2, 0.5, NaN], "text": "a"}]', "finite"),
     ([{"box": [0.1, 0.2, 0.5, math.inf], "text": "a"}], "finite"),
-    ('[{"box": [1.1, 0.2, 1.5, 0.9], "text": "a"}]', "outside"),
+    ('[{"box": [1.01, 0.2, 1.04, 0.9], "text": "a"}]', "lies outside"),
+    ('[{"box": [0.1, 0.2, 0.5, 0.9], "text": 5}]', "'text' must be a string"),
     ('[{"box": [0.1, 0.2, 0.5, 0.9], "text": "  "}]', "empty description"),
     ('[{"box": [0.1, 0.2, 0.5], "text": "a"}]', "four numbers"),
     ('[{"box": [0.1, "0.2", 0.5, 0.9], "text": "a"}]', "y1 must be a number"),
@@ -42,11 +60,3 @@ def test_errors_name_the_instance_and_field(value, message):
 def test_many_instances_have_no_hard_cap():
     value = [{"box": [i / 100, 0, i / 100 + 0.01, 1], "text": f"post {i}"} for i in range(60)]
     assert len(parse_layout(value)) == 60
-
-
-def test_bench_entry():
-    bench = json.load(open(os.path.join(FIX, "deig_bench_sample.json")))
-    caption, inst = bench_entry(bench, 0)
-    assert caption == bench["results"][0]["caption"] and len(inst) == len(bench["results"][0]["instances"])
-    with pytest.raises(LayoutError, match="out of range"):
-        bench_entry(bench, 99)

@@ -40,7 +40,7 @@ def test_deig_bench_file_reads_all_400_entries_by_image_id(tmp_path):
 def test_editor_json_is_one_entry():
     layout = [{"box": [0.1, 0.2, 0.3, 0.4], "text": "a cat"}]
     f = parse_layout_document(json.dumps(layout))
-    assert f.format == "layout" and len(f.entries) == 1 and f.entries[0].instances[0].text == "a cat"
+    assert f.format == "editor-json" and len(f.entries) == 1 and f.entries[0].instances[0].text == "a cat"
     f = parse_layout_document(json.dumps({"caption": "cats", "instances": layout}))
     assert f.entries[0].caption == "cats"
 
@@ -65,6 +65,23 @@ def test_json_lines_mix_forms_and_take_ids():
 def test_bad_files_name_the_entry_and_field(text, message):
     with pytest.raises(LayoutError, match=message):
         parse_layout_document(text, where="bench.json")
+
+
+def test_deig_bench_sample_and_a_bare_list_of_its_records():
+    from devkit.paths import REPO_ROOT
+
+    bench = json.loads((REPO_ROOT / "tests" / "fixtures" / "deig_bench_sample.json").read_text())
+    f = parse_layout_document(json.dumps(bench))
+    bare = parse_layout_document(json.dumps(bench["results"]))
+    assert f.format == bare.format == "deig-bench" and f.entries == bare.entries
+    first = bench["results"][0]
+    assert f.entries[0].caption == first["caption"]
+    assert [i.text for i in f.entries[0].instances] == [i["description"] for i in first["instances"]]
+
+
+def test_a_widget_value_inside_a_json_line_that_is_not_json_is_a_layout_error():
+    with pytest.raises(LayoutError, match="line 1: 'layout' is not valid JSON"):
+        parse_layout_document(json.dumps({"layout": "[{"}) + "\n" + json.dumps({"layout": "[]"}))
 
 
 def test_entry_at_checks_the_range():

@@ -1,13 +1,14 @@
-// Import / export dialog: paste or load a layout JSON file (canonical list, {"instances": [...]},
-// or a DEIG-Bench file/entry with an entry picker); copy or download the current layout.
+// Import / export dialog: paste or load a layout file (any format the Layouts-from-File nodes read:
+// editor JSON, DEIG-Bench, MIG-Bench, JSON Lines; an entry picker for files of entries), read by
+// parseLayoutDocument with the backend's rules; copy or download the current layout.
 // The <dialog> lives in document.body only while open.
 
 import { el } from "./dom.js";
-import { benchEntry, parseImportText, serializeLayout } from "./layout_json.js";
+import { entryAt, parseLayoutDocument, serializeLayout } from "./layout_json.js";
 
 /**
  * Open the dialog. `onImport(items, {append, caption, setPrompt})` applies an import; `getItems()`
- * gives the layout to export; `promptTarget` names the DEIG Encode whose prompt a DEIG-Bench entry's
+ * gives the layout to export; `promptTarget` names the DEIG Encode whose prompt an entry's
  * caption can go into (null: none connected). Returns the <dialog> (tests and callers may close it).
  */
 export function openIoDialog({ getItems, onImport, title = "DEIG layout", promptTarget = null }) {
@@ -22,18 +23,18 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
   imp.append(el("h4", "", { textContent: "Import" }));
   const hint = el("p", "deig-be-hint", {
     textContent: 'Paste a layout ([{"box": [x1, y1, x2, y2], "text": "..."}], coordinates 0..1) or a '
-      + 'DEIG-Bench file ({"results": [...]}), or open a .json file.',
+      + 'DEIG-Bench, MIG-Bench or JSON Lines file, or open a .json/.jsonl file.',
   });
   const input = el("textarea", "deig-be-io-text", { rows: 6, placeholder: "paste JSON here", spellcheck: false });
   input.setAttribute("aria-label", "Layout JSON to import");
-  const file = el("input", "deig-be-file", { type: "file", accept: ".json,application/json,text/plain" });
+  const file = el("input", "deig-be-file", { type: "file", accept: ".json,.jsonl,application/json,text/plain" });
   file.setAttribute("aria-label", "Layout JSON file");
   const benchRow = el("div", "deig-be-bench");
   benchRow.hidden = true;
   const benchIndex = el("input", "deig-be-num", { type: "number", min: "0", step: "1", value: "0" });
-  benchIndex.setAttribute("aria-label", "DEIG-Bench entry index");
+  benchIndex.setAttribute("aria-label", "Entry index");
   const benchInfo = el("span", "deig-be-bench-info");
-  const benchLabel = el("label", "", { textContent: "DEIG-Bench entry " });
+  const benchLabel = el("label", "", { textContent: "Entry " });
   benchLabel.append(benchIndex);
   // The entry's caption is the global prompt for DEIG Encode; offer it for the clipboard.
   const copyCaption = el("button", "deig-be-btn", { type: "button", textContent: "Copy caption" });
@@ -86,24 +87,26 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
     const text = input.value.trim();
     if (!text) { show("", false); return; }
     try {
-      parsed = parseImportText(text);
+      parsed = parseLayoutDocument(text, "import");
     } catch (e) {
+      parsed = null;
       show(e.message, true);
       return;
     }
-    if (parsed.kind === "bench") {
+    if (parsed.format !== "editor-json" || parsed.entries[0].caption) {
       benchRow.hidden = false;
       promptLabel.hidden = !promptTarget;
       benchIndex.max = String(parsed.entries.length - 1);
       updateBench();
     } else {
-      show(`${parsed.items.length} box${parsed.items.length === 1 ? "" : "es"} ready to import`, false);
+      const n = parsed.entries[0].items.length;
+      show(`${n} box${n === 1 ? "" : "es"} ready to import`, false);
     }
   };
   const updateBench = () => {
-    if (!parsed || parsed.kind !== "bench") return;
+    if (!parsed || benchRow.hidden) return;
     try {
-      const entry = benchEntry(parsed.entries, Number(benchIndex.value));
+      const entry = entryAt(parsed, Number(benchIndex.value));
       caption = entry.caption;
       benchInfo.textContent = `of ${parsed.entries.length}: ${entry.items.length} instances, caption "${caption}"`;
       copyCaption.disabled = !caption;
@@ -132,8 +135,8 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
     if (!parsed) { reparse(); if (!parsed) { if (!msg.textContent) show("nothing to import", true); return; } }
     let items, entryCaption = null;
     try {
-      if (parsed.kind === "bench") ({ items, caption: entryCaption } = benchEntry(parsed.entries, Number(benchIndex.value)));
-      else items = parsed.items;
+      if (benchRow.hidden) items = parsed.entries[0].items;
+      else ({ items, caption: entryCaption } = entryAt(parsed, Number(benchIndex.value)));
     } catch (e) {
       show(e.message, true);
       return;

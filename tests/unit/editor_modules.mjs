@@ -1,11 +1,12 @@
-// The box editor's pure modules (layout JSON, state/undo, colours) run under Node, no browser.
-// argv: INPUT_JSON OUTPUT_JSON. Input: {"layouts": [[{box, text}]...], "malformed": [str...]}.
-// Output: serialisations and parse results for Python to compare with deig_core.layout, colours,
-// and `failures` from the state-machine checks below.
+// The box editor's pure modules (layout JSON, state/undo, colours) run under Node, no browser
+// (tests/unit/test_layout_parity.py). argv: INPUT_JSON OUTPUT_JSON. Input: {"layouts": [[{box, text}]...],
+// "values": [widget value text...], "documents": [layout file text...]}. Output: serialisations and
+// parse results for Python to compare with deig_core.layout and deig_core.layout_files, colours, and
+// `failures` from the state-machine checks below.
 import { readFile, writeFile } from 'node:fs/promises';
 import { instanceRGB } from '../../web/js/editor/colors.js';
 import {
-  LayoutParseError, benchEntries, benchEntry, missingText, parseImportText, parseLayoutValue, serializeLayout,
+  LayoutParseError, missingText, parseLayoutDocument, parseLayoutValue, serializeLayout,
 } from '../../web/js/editor/layout_json.js';
 import { LayoutState } from '../../web/js/editor/state.js';
 
@@ -18,12 +19,21 @@ const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 // ---- canonical serialisation and parsing ----
 const serialized = data.layouts.map((items) => serializeLayout(items));
 const reparsed = serialized.map((s) => serializeLayout(parseLayoutValue(s)));
-const malformed = data.malformed.map((s) => {
+const failed = (e) => ({ ok: false, error: e instanceof LayoutParseError ? e.message : `UNEXPECTED ${e}` });
+const values = data.values.map((s) => {
   try {
     const items = parseLayoutValue(s);
-    return { ok: true, missingText: missingText(items) };
+    return { ok: true, value: serializeLayout(items), missingText: missingText(items) };
   } catch (e) {
-    return { ok: false, error: e instanceof LayoutParseError ? e.message : `UNEXPECTED ${e}` };
+    return failed(e);
+  }
+});
+const documents = data.documents.map((text) => {
+  try {
+    const { format, entries } = parseLayoutDocument(text);
+    return { ok: true, format, entries: entries.map((e) => ({ id: e.entryId, caption: e.caption, value: serializeLayout(e.items) })) };
+  } catch (e) {
+    return failed(e);
   }
 });
 
@@ -88,18 +98,5 @@ const malformed = data.malformed.map((s) => {
   check(events === 0, 'loading the current value again is a no-op (Vue widget sync)', events);
 }
 
-// ---- import: DEIG-Bench documents ----
-const bench = data.bench ? (() => {
-  const parsed = parseImportText(JSON.stringify(data.bench));
-  const entries = benchEntries(data.bench);
-  return {
-    kind: parsed.kind, count: entries.length,
-    entries: entries.map((_, i) => { const { caption, items } = benchEntry(entries, i); return { caption, value: serializeLayout(items) }; }),
-  };
-})() : null;
-check(parseImportText('[{"box": [0, 0, 1, 1], "text": "a"}]').kind === 'layout', 'plain layout import');
-check(parseImportText('{"instances": [{"box": [0, 0, 1, 1], "text": "a"}]}').kind === 'layout', 'instances import');
-check(parseImportText('{"caption": "c", "instances": [{"bbox": [0, 0, 1, 1], "description": "a"}]}').kind === 'bench', 'bare bench entry');
-
 const colors = Array.from({ length: 40 }, (_, i) => instanceRGB(i));
-await writeFile(output, JSON.stringify({ serialized, reparsed, malformed, bench, colors, failures }));
+await writeFile(output, JSON.stringify({ serialized, reparsed, values, documents, colors, failures }));
