@@ -104,7 +104,7 @@ def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir,
     #    applies; a drag that ends far outside the canvas clamps at the edges from where it started.
     seven = r["item7"]
     assert seven["outside"]["value"] == seven["lampValue"] and seven["outside"]["invalid"] == "true"
-    assert "x1 must be between 0 and 512" in seven["outside"]["message"], seven
+    assert "x1 = 600 px is outside the image: coordinates must be between 0 and 512 px" in seven["outside"]["message"], seven
     assert seven["past"]["value"] == seven["lampValue"] and seven["past"]["invalid"] == "true"
     assert "x1 = 400 must stay below x2 = 307.2" in seven["past"]["message"], seven
     assert json.loads(seven["valid"]["value"])[0]["box"] == [0.125, 0.18, 0.6, 0.98] and seven["valid"]["invalid"] is None

@@ -16,7 +16,7 @@ const EXTENSION_NAME = "comfyui-deig.layout-file-upload";
 const BUTTON_NAME = "choose a layout file to upload";
 const ACCEPT = ".json,.jsonl,application/json";
 const LAYOUT_FILE = /\.jsonl?$/i;
-const FORMAT_NAMES = { "deig-bench": "DEIG-Bench", "mig-bench": "MIG-Bench", jsonl: "JSON Lines", layout: "layout" };
+const FORMAT_NAMES = { "deig-bench": "DEIG-Bench", "mig-bench": "MIG-Bench", jsonl: "JSON Lines", "editor-json": "editor JSON" };
 
 /** Store `file` in the input folder; the name the host gave it (it renames on a clash). */
 async function uploadToInput(file) {

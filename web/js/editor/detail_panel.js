@@ -16,7 +16,10 @@ function fmtPx(v) {
 export function coordProblem(box, j, value, w, h) {
   const size = j % 2 ? h : w;
   const name = NAMES[j];
-  if (value < 0 || value > size) return `${name} must be between 0 and ${size} px (the image is ${w}×${h})`;
+  // The JSON view's rule (layout_json.js outsideMessage) in pixels; typed pixels get no edge tolerance.
+  if (value < 0 || value > size) {
+    return `${name} = ${fmtPx(value)} px is outside the image: coordinates must be between 0 and ${size} px (the image is ${w}×${h})`;
+  }
   const other = j < 2 ? j + 2 : j - 2;
   const otherPx = fmtPx(box[other] * size);
   const min = Math.max(1 / size, 2 * MIN_BOX_SIDE) * size;
