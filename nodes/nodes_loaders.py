@@ -104,7 +104,8 @@ def t5_choices() -> list[str]:
     return sorted(dict.fromkeys(out))
 
 
-def _t5_path(name: str) -> str | None:
+def t5_path(name: str) -> str | None:
+    """Full path of the T5 folder or file ``name`` in the text-encoder folders, or None."""
     for root in folder_paths.get_folder_paths(T5_FOLDER):
         full = os.path.join(root, name)
         if os.path.isdir(full) or os.path.isfile(full):
@@ -160,7 +161,7 @@ class T5EncoderLoader(io.ComfyNode):
 
     @classmethod
     def execute(cls, t5_name, dtype) -> io.NodeOutput:
-        path = _t5_path(t5_name)
+        path = t5_path(t5_name)
         if path is None:
             raise ValueError(_missing_model_message(
                 "DEIG T5 Encoder Loader: input 't5_name':", T5_FOLDER, t5_name,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections import OrderedDict
 
 import folder_paths
@@ -22,36 +23,43 @@ from aiohttp import web
 
 from ..deig_core.text_encoder import MAX_LENGTH, TOKENIZER_FILES, TextEncoderError, count_tokens, load_tokenizer
 from .nodes_layout_files import NODES as LAYOUT_FILE_NODES, layout_files_in_input, read_input_layout_file
-from .nodes_loaders import DEIG_FOLDER, HOST_TOKENIZER, T5_FOLDER, _t5_path
+from .nodes_loaders import DEIG_FOLDER, HOST_TOKENIZER, T5_FOLDER, t5_path
 
 log = logging.getLogger(__name__)
 
 MAX_TEXTS = 256
 MAX_TEXT_CHARS = 20000
 # Loader widget name -> model folder (folder_paths name). The loaders of a DEIG graph and their kin.
+# The editor asks about exactly these widgets (MODEL_INPUTS in web/js/editor/sources.js; a test holds
+# the two lists equal).
 INPUT_FOLDERS = {"ckpt_name": "checkpoints", "lora_name": "loras", "vae_name": "vae", "deig_name": DEIG_FOLDER,
                  "t5_name": T5_FOLDER, "control_net_name": "controlnet", "unet_name": "diffusion_models"}
 
+# The last few tokenizers used, by folder. Requests run in executor threads: the lock makes each
+# look-up-or-load one step (no two threads loading the same folder, no eviction during a move).
 _tokenizers: OrderedDict[str, object] = OrderedDict()
+_tokenizers_lock = threading.Lock()
+MAX_TOKENIZERS = 4
 
 
 def tokenizer_folder(t5_name: str | None) -> str:
     """The tokenizer folder the DEIG T5 loader uses for ``t5_name`` (see ``T5EncoderLoader.execute``)."""
-    path = _t5_path(t5_name) if t5_name else None
+    path = t5_path(t5_name) if t5_name else None
     if path and os.path.isdir(path) and any(os.path.isfile(os.path.join(path, f)) for f in TOKENIZER_FILES):
         return path
     return HOST_TOKENIZER
 
 
 def _tokenizer(folder: str):
-    tok = _tokenizers.get(folder)
-    if tok is None:
-        tok = load_tokenizer(folder)
-        _tokenizers[folder] = tok
-        while len(_tokenizers) > 4:
-            _tokenizers.popitem(last=False)
-    _tokenizers.move_to_end(folder)
-    return tok
+    with _tokenizers_lock:
+        tok = _tokenizers.get(folder)
+        if tok is None:
+            tok = load_tokenizer(folder)
+            _tokenizers[folder] = tok
+            while len(_tokenizers) > MAX_TOKENIZERS:
+                _tokenizers.popitem(last=False)
+        _tokenizers.move_to_end(folder)
+        return tok
 
 
 def token_counts(texts: list[str], t5_name: str | None) -> dict:
@@ -63,7 +71,7 @@ def token_counts(texts: list[str], t5_name: str | None) -> dict:
 
 def _model_present(folder: str, name: str) -> bool:
     if folder == T5_FOLDER:
-        return _t5_path(name) is not None
+        return t5_path(name) is not None
     return folder_paths.get_full_path(folder, name) is not None
 
 

@@ -1,7 +1,11 @@
 """The pack's server routes the box editor asks: token counts with the tokenizer the T5 loader would use,
 and the model files a graph's loaders name that are missing (with their folders). Real folder_paths,
 real tokenizer files; the routes over HTTP are exercised by the browser tests against a real server."""
+import json
 import os
+import shutil
+import subprocess
+import threading
 
 import pytest
 
@@ -12,6 +16,7 @@ folder_paths = pytest.importorskip("folder_paths")
 from comfyui_deig.deig_core.text_encoder import load_t5_encoder, load_tokenizer  # noqa: E402
 from comfyui_deig.nodes import routes  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import HOST_TOKENIZER  # noqa: E402
+from devkit.paths import REPO_ROOT  # noqa: E402
 from devkit.synthetic_models import t5_encoder_dir  # noqa: E402
 
 
@@ -27,6 +32,48 @@ def test_token_counts_use_the_loaders_tokenizer(model_dirs):
     host = load_tokenizer(HOST_TOKENIZER)
     fallback = routes.token_counts(texts, "missing-t5")
     assert fallback["counts"] == [len(host(t).input_ids) for t in texts] and fallback["tokenizer"] == "t5_tokenizer"
+
+
+def test_the_editor_asks_about_exactly_the_loader_inputs_the_route_knows():
+    assert shutil.which("node"), "node is not on PATH (make setup installs it)"
+    sources = (REPO_ROOT / "web" / "js" / "editor" / "sources.js").as_uri()
+    proc = subprocess.run(["node", "--input-type=module", "-e",
+                           f"import {{ MODEL_INPUTS }} from '{sources}'; console.log(JSON.stringify(MODEL_INPUTS));"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(json.loads(proc.stdout)) == sorted(routes.INPUT_FOLDERS)
+
+
+def test_concurrent_token_counts_load_a_tokenizer_once(model_dirs, monkeypatch):
+    """Requests run in executor threads; the tokenizer cache is one look-up-or-load step under a lock."""
+    os.symlink(t5_encoder_dir(), model_dirs / "text_encoders" / "race-t5")
+    folder = routes.tokenizer_folder("race-t5")
+    routes._tokenizers.pop(folder, None)
+    loads = []
+
+    def counted_load(path):   # the real loader, counted
+        loads.append(path)
+        return load_tokenizer(path)
+
+    monkeypatch.setattr(routes, "load_tokenizer", counted_load)
+    start = threading.Barrier(6)
+    results, errors = [], []
+
+    def ask():
+        start.wait()
+        try:
+            results.append(routes.token_counts(["a red car"], "race-t5")["counts"])
+        except Exception as e:   # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and len(results) == 6 and len({json.dumps(r) for r in results}) == 1
+    assert loads == [folder]
+    assert len(routes._tokenizers) <= routes.MAX_TOKENIZERS
 
 
 def test_missing_models_lists_each_file_with_its_folder(model_dirs):

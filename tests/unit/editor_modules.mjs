@@ -5,8 +5,9 @@
 // `failures` from the state-machine checks below.
 import { readFile, writeFile } from 'node:fs/promises';
 import { instanceRGB } from '../../web/js/editor/colors.js';
+import { TRAINED_MAX_INSTANCES } from '../../web/js/editor/status_view.js';
 import {
-  LayoutParseError, missingText, parseLayoutDocument, parseLayoutValue, serializeLayout,
+  EDGE_TOLERANCE, MIN_BOX_SIDE, LayoutParseError, missingText, parseLayoutDocument, parseLayoutValue, serializeLayout,
 } from '../../web/js/editor/layout_json.js';
 import { LayoutState } from '../../web/js/editor/state.js';
 
@@ -99,4 +100,5 @@ const documents = data.documents.map((text) => {
 }
 
 const colors = Array.from({ length: 40 }, (_, i) => instanceRGB(i));
-await writeFile(output, JSON.stringify({ serialized, reparsed, values, documents, colors, failures }));
+const constants = { TRAINED_MAX_INSTANCES, EDGE_TOLERANCE, MIN_BOX_SIDE };
+await writeFile(output, JSON.stringify({ serialized, reparsed, values, documents, colors, constants, failures }));

@@ -262,6 +262,14 @@ def test_layout_documents_get_the_same_decision(editor_run):
     assert decisions[True] >= 50 and decisions[False] >= 150, decisions   # both kinds really exercised
 
 
+def test_the_editor_states_the_backends_limits(editor_run):
+    """The 30-instance note, the edge tolerance and the smallest box side: one number in both."""
+    from comfyui_deig.deig_core import layout
+
+    assert editor_run[1]["constants"] == {name: getattr(layout, name)
+                                          for name in ("TRAINED_MAX_INSTANCES", "EDGE_TOLERANCE", "MIN_BOX_SIDE")}
+
+
 def test_instance_colours_are_the_previews(editor_run):
     from comfyui_deig.deig_core.preview import instance_color
 
