@@ -132,3 +132,25 @@ def _tail(text, n: int = 60) -> str:
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     return "\n".join((text or "").splitlines()[-n:])
+
+
+def pack_url(server) -> str:
+    """The URL path the frontend serves the pack's web files under on ``server``."""
+    return f"/extensions/{server.pack_folder}/"
+
+
+def pack_errors(result: dict, server) -> list:
+    """Console errors, uncaught page errors, failed requests and deprecation warnings that come from
+    this pack's files (its URL in the source or stack, or the editor's log tag); then every other
+    console error the stock frontend does not log anyway (devkit.browser.unexpected_errors).
+    Not counted: the frontend's own lookups of node names on the (unreachable) Comfy registry."""
+    url = pack_url(server)
+
+    def mine(text: str) -> bool:
+        return url in (text or "") or "[DEIG box editor]" in (text or "")
+
+    pack = ([e for e in result["consoleErrors"] if mine(e.get("url")) or mine(e.get("text"))]
+            + [e for e in result["pageErrors"] if mine(e)]
+            + [r for r in result["requestFailures"] if mine(r.get("url"))]
+            + [d for d in result.get("deprecations", []) if mine(d.get("stack"))])
+    return pack + [e for e in unexpected_errors(result, server.base_url, server.frontend) if e not in pack]

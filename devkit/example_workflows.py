@@ -18,6 +18,7 @@ from .paths import REPO_ROOT
 
 OUT = REPO_ROOT / "example_workflows"
 THUMB_LONG_SIDE = 512
+THUMB_BACKGROUND = (27, 27, 31)   # the box editor's empty canvas (CANVAS_BG in web/js/editor/canvas_draw.js)
 
 # node type -> (inputs [(name, type)], outputs [(name, type)])
 SOCKETS = {
@@ -282,13 +283,16 @@ def readme() -> str:
 def thumbnail(workflow: dict):
     """The workflow's layout (its DEIG_InstanceLayout node) drawn by the preview node's drawing on a
     blank canvas of the layout's aspect, long side THUMB_LONG_SIDE: a PIL image."""
+    from PIL import Image
+
     from comfyui_deig.deig_core.layout import parse_layout
-    from comfyui_deig.deig_core.preview import layout_picture
+    from comfyui_deig.deig_core.preview import draw_instances
 
     node = next(n for n in workflow["nodes"] if n["type"] == "DEIG_InstanceLayout")
     value, width, height = node["widgets_values"][:3]
     scale = THUMB_LONG_SIDE / max(width, height)
-    return layout_picture(parse_layout(value), round(width * scale), round(height * scale))
+    blank = Image.new("RGB", (round(width * scale), round(height * scale)), THUMB_BACKGROUND)
+    return draw_instances(blank, parse_layout(value))
 
 
 def jpeg_bytes(image) -> bytes:

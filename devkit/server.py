@@ -271,3 +271,23 @@ class ComfyServer:
                         root = roots.get(item.get("type", "output"), self.output_dir)
                         paths.append(root / item.get("subfolder", "") / item["filename"])
         return paths
+
+
+@contextlib.contextmanager
+def running_server(base_dir, models_dir, host_dir, **kwargs):
+    """A started ``ComfyServer`` (``kwargs``: frontend, pack_folder, ...), stopped and its log kept
+    in test-artifacts/server-logs/ on exit."""
+    server = ComfyServer(base_dir, models_dir=models_dir, host_dir=host_dir, **kwargs)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        _keep_log(server)
+
+
+def _keep_log(server) -> None:
+    dest = paths.artifacts_dir() / "server-logs"
+    dest.mkdir(parents=True, exist_ok=True)
+    if server.log_path.is_file():
+        (dest / f"comfy-{server.port}.log").write_bytes(server.log_path.read_bytes())

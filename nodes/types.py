@@ -9,8 +9,8 @@ from comfy_api.latest import io
 from ..deig_core.layout import Instance
 
 LayoutSocket = io.Custom("DEIG_LAYOUT")         # carries a Layout
-DEIGModelSocket = io.Custom("DEIG_MODEL")       # carries a ModelPatcher around deig_core.model.DEIGModelSocket
-T5EncoderSocket = io.Custom("DEIG_T5")          # carries a nodes_loaders.T5Patcher
+DEIGModelSocket = io.Custom("DEIG_MODEL")       # carries a ModelPatcher around a deig_core.model.DEIGModel
+T5EncoderSocket = io.Custom("DEIG_T5")          # carries a nodes_loaders.EncoderPatcher
 
 
 @dataclass(frozen=True)

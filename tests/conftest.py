@@ -13,7 +13,6 @@ Fixtures: ``host_dir``, ``models_dir``, ``comfy_server``, ``artifacts_dir``, ``b
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
@@ -112,31 +111,11 @@ def comfy_server(tmp_path_factory, models_dir, host_dir):
     Always stopped at the end of the session. The pack's folder in its custom_nodes/ is ``ComfyUI-DEIG``
     (a git clone), or ``$DEIG_PACK_FOLDER`` (e.g. ``deig``, where the Registry installs it).
     tests/browser/ has its own: one server per frontend."""
+    from devkit.server import running_server
+
     pack_folder = os.environ.get("DEIG_PACK_FOLDER", "").strip() or paths.PACK_FOLDER
     with running_server(tmp_path_factory.mktemp("comfy"), models_dir, host_dir, pack_folder=pack_folder) as server:
         yield server
-
-
-@contextlib.contextmanager
-def running_server(base_dir, models_dir, host_dir, **kwargs):
-    """A started ``ComfyServer`` (``kwargs``: frontend, pack_folder, ...), stopped and its log kept
-    in test-artifacts/server-logs/ on exit."""
-    from devkit.server import ComfyServer
-
-    server = ComfyServer(base_dir, models_dir=models_dir, host_dir=host_dir, **kwargs)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        _keep_log(server)
-
-
-def _keep_log(server) -> None:
-    dest = paths.artifacts_dir() / "server-logs"
-    dest.mkdir(parents=True, exist_ok=True)
-    if server.log_path.is_file():
-        (dest / f"comfy-{server.port}.log").write_bytes(server.log_path.read_bytes())
 
 
 @pytest.fixture
@@ -153,8 +132,8 @@ def artifacts_dir(request) -> Path:
 
 @pytest.fixture(scope="session")
 def browser():
-    """``browser(script, base_url, artifacts_dir, timeout=180, args=()) -> dict`` running a
-    ``tests/browser/driver.mjs`` script. Skips when Chromium/playwright-core are missing (fails in CI)."""
+    """``browser(script, base_url, artifacts_dir, timeout=180, args=()) -> dict`` running a Node
+    script (``tests/browser/*.mjs``, built on ``devkit/js/driver.mjs``). Skips when Chromium/playwright-core are missing (fails in CI)."""
     from devkit.browser import browser_missing, run_browser_script
 
     why = browser_missing()

@@ -23,7 +23,7 @@ def other_frontend(version: str) -> str:
 def frontend_server(version: str, tmp_path_factory, models_dir, host_dir):
     """A context: a started ComfyUI server serving frontend ``version``, the pack under
     PACK_FOLDER_FOR[version]."""
-    from tests.conftest import running_server
+    from devkit.server import running_server
 
     return running_server(tmp_path_factory.mktemp(f"comfy-fe{version}"), models_dir, host_dir,
                           frontend=version, pack_folder=PACK_FOLDER_FOR[version])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devkit import paths
-from devkit.browser import unexpected_errors
+from devkit.browser import pack_errors, pack_url
 
 pytestmark = pytest.mark.browser
 
@@ -23,27 +23,6 @@ BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_c
 WEB_JS = paths.REPO_ROOT / "web" / "js"
 EXPECTED_MODULES = {p.relative_to(WEB_JS).as_posix() for p in WEB_JS.rglob("*.js")}  # every file the frontend serves
 TOL = 1e-3  # drawn coordinates come from screen pixels; what is stored must then round-trip exactly
-
-
-def _pack_url(server) -> str:
-    return f"/extensions/{server.pack_folder}/"
-
-
-def _pack_errors(result: dict, server) -> list:
-    """Console errors, uncaught page errors, failed requests and deprecation warnings that come from
-    this pack's files (its URL in the source or stack, or the editor's log tag); then every other
-    console error the stock frontend does not log anyway (devkit.browser.unexpected_errors).
-    Not counted: the frontend's own lookups of node names on the (unreachable) Comfy registry."""
-    pack_url = _pack_url(server)
-
-    def mine(text: str) -> bool:
-        return pack_url in (text or "") or "[DEIG box editor]" in (text or "")
-
-    pack = ([e for e in result["consoleErrors"] if mine(e.get("url")) or mine(e.get("text"))]
-            + [e for e in result["pageErrors"] if mine(e)]
-            + [r for r in result["requestFailures"] if mine(r.get("url"))]
-            + [d for d in result.get("deprecations", []) if mine(d.get("stack"))])
-    return pack + [e for e in unexpected_errors(result, server.base_url, server.frontend) if e not in pack]
 
 
 def _boxes(items):
@@ -66,17 +45,17 @@ RENDERERS = ["classic", "vue"]
 
 @pytest.mark.parametrize("mode", RENDERERS)
 def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
-    pack_url = _pack_url(comfy_server)
-    r = browser(FLOW, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, pack_url))
+    url = pack_url(comfy_server)
+    r = browser(FLOW, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, url))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
 
     # The pack loaded cleanly: extension registered, each module fetched once, no errors or
     # deprecation warnings from it, no console error the stock frontend would not log anyway.
     assert r["load"]["registered"]
-    mods = [p.split(pack_url, 1)[1] for p in r["load"]["packModules"]]
+    mods = [p.split(url, 1)[1] for p in r["load"]["packModules"]]
     assert set(mods) == EXPECTED_MODULES and len(mods) == len(set(mods)), mods
-    assert _pack_errors(r, comfy_server) == []
+    assert pack_errors(r, comfy_server) == []
 
     # The editor replaced the textarea in place, in the renderer asked for.
     assert r["vueNodesSetting"] is (mode == "vue")
@@ -158,7 +137,7 @@ def test_layout_survives_paste_reload_and_the_other_frontend(comfy_server, other
     a = browser(ROUNDTRIP, comfy_server.base_url, artifacts_dir / "save", timeout=300,
                 args=("classic", "save", str(saved_file)))
     assert "error" not in a, a.get("error")
-    assert _pack_errors(a, comfy_server) == []
+    assert pack_errors(a, comfy_server) == []
     original = a["original"]
     assert [it["text"] for it in json.loads(original)] == ["a red sports car", "a small brown dog"]
     assert len(a["pasteIds"]) == 1
@@ -173,7 +152,7 @@ def test_layout_survives_paste_reload_and_the_other_frontend(comfy_server, other
     b = browser(ROUNDTRIP, other_frontend_server.base_url, artifacts_dir / "load", timeout=300,
                 args=("vue", "load", str(saved_file)))
     assert "error" not in b, b.get("error")
-    assert _pack_errors(b, other_frontend_server) == []
+    assert pack_errors(b, other_frontend_server) == []
     assert [(n["value"], n["rows"], n["widgetType"]) for n in b["loaded"]] == \
         [(original, ["a red sports car", "a small brown dog"], "deig_box_editor")] * 2
     assert b["reserialised"] == [[original, 512, 512]] * 2
@@ -203,7 +182,7 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     r = browser(CONTEXT, comfy_server.base_url, artifacts_dir, timeout=600, args=(mode, str(bench_path)))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
-    assert _pack_errors(r, comfy_server) == []
+    assert pack_errors(r, comfy_server) == []
 
     # Aspect: the node's widgets, then a downstream EmptyLatentImage, which wins (said in the status
     # line) and is followed when its values change; the node's own size is never overwritten.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from comfyui_deig.deig_core.layout import LayoutError, parse_layout
-from tests.browser.test_box_editor import _pack_errors
+from devkit.browser import pack_errors
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def test_a_box_far_outside_is_refused_in_the_editor_as_in_the_backend(comfy_serv
     r = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=240, args=(mode,))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
-    assert _pack_errors(r, comfy_server) == []
+    assert pack_errors(r, comfy_server) == []
 
     # The JSON view shows the backend's message for the same text, and the value stays as typed.
     far = r["far"]

@@ -15,7 +15,7 @@ import pytest
 from devkit.example_models import DEIG_RELEASE, install_example_inputs
 from devkit.example_workflows import DESCRIPTIONS
 
-from tests.browser.test_box_editor import _pack_errors
+from devkit.browser import pack_errors
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def test_box_editor_as_a_new_user_meets_it(comfy_server, browser, artifacts_dir,
     r = browser(SCRIPT, comfy_server.base_url, artifacts_dir, timeout=420, args=(mode, str(text_path), comfy_server.pack_folder))
     (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
     assert "error" not in r, r.get("error")
-    assert _pack_errors(r, comfy_server) == []
+    assert pack_errors(r, comfy_server) == []
 
     # 1. The 768x512 example opens at 768x512 at once (no pointer over the editor), says where that
     #    comes from, offers nothing that would overwrite the workflow's size, and follows the latent.

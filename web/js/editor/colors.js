@@ -1,7 +1,7 @@
 // Instance colours: one per layout position, shared by the canvas, the list and the swatches.
-// The sequence is the one nodes/nodes_preview.py draws with (golden-ratio hue steps, HSV
-// saturation 0.85, value 0.95), so instance N has the same colour in the editor and in the
-// DEIG Preview Layout image.
+// The sequence is deig_core/preview.py's instance_color (golden-ratio hue steps, HSV saturation
+// 0.85, value 0.95), so instance N has the same colour in the editor and in the DEIG Preview
+// Layout image (tests/unit/test_layout_parity.py compares the two).
 
 const GOLDEN = 0.618033988749895;
 
