@@ -40,7 +40,7 @@ def _run(args) -> int:
     from .runner import RunConfig, run_bench
     from .workflow import WorkflowError
 
-    cfg = RunConfig(bench=Path(args.bench), workflow=Path(args.workflow), servers=args.server,
+    cfg = RunConfig(bench=Path(args.layouts), workflow=Path(args.workflow), servers=args.server,
                     out_dir=Path(args.out), seeds=args.seeds, limit=args.limit, timeout=args.timeout,
                     probe_every=args.probe_every, rejoin_within=args.rejoin_within,
                     layout_input=args.layout_input, caption_input=args.caption_input,
@@ -59,7 +59,7 @@ def _score(args) -> int:
     from .score import ModelPaths, score_run
 
     paths = ModelPaths(grounding_dino=args.grounding_dino, sam=args.sam, clip=args.clip, qwen=args.qwen)
-    result = score_run(Path(args.manifest), Path(args.bench), paths, device=args.device,
+    result = score_run(Path(args.manifest), Path(args.layouts), paths, device=args.device,
                        out_json=Path(args.json) if args.json else None, limit=args.limit,
                        clip_bgr_as_official=args.clip_bgr_as_official)
     print(result["table"])
@@ -70,7 +70,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m deig_eval", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="make the images of a layout file on one or more ComfyUI servers")
-    r.add_argument("--bench", required=True, help="layout file: DEIG-Bench, MIG-Bench, editor JSON or JSON Lines")
+    r.add_argument("--layouts", "--bench", dest="layouts", required=True,
+                   help="layout file: DEIG-Bench, MIG-Bench, editor JSON or JSON Lines (--bench: the old name)")
     r.add_argument("--workflow", required=True, help="API prompt or UI workflow JSON")
     r.add_argument("--server", action="append", required=True,
                    help="ComfyUI URL, e.g. http://127.0.0.1:8188; repeat for more servers (other machines too)")
@@ -91,7 +92,8 @@ def main(argv=None) -> int:
     r.set_defaults(func=_run)
     s = sub.add_parser("score", help="score a run's images with the paper's metrics")
     s.add_argument("--manifest", required=True, help="manifest.jsonl of a run")
-    s.add_argument("--bench", required=True, help="the layout file the run used (DEIG-Bench or MIG-Bench)")
+    s.add_argument("--layouts", "--bench", dest="layouts", required=True,
+                   help="the layout file the run used, DEIG-Bench or MIG-Bench (--bench: the old name)")
     s.add_argument("--grounding-dino", help="folder of a transformers GroundingDINO (e.g. grounding-dino-tiny)")
     s.add_argument("--sam", help="folder of a transformers SAM (MIG-Bench, e.g. sam-vit-huge)")
     s.add_argument("--clip", help="folder of a transformers CLIP ViT-L/14 (CLIP and local CLIP scores; optional)")

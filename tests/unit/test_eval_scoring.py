@@ -15,7 +15,7 @@ from comfyui_deig.deig_core.layout_files import read_layout_file
 from comfyui_deig.deig_eval.__main__ import main as cli
 from comfyui_deig.deig_eval.metrics.clip_templates import IMAGENET_TEMPLATES
 from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, open_eval_image, score_run
-from devkit.bench_layouts import mig_bench
+from devkit.synthetic_layouts import mig_bench
 from devkit.paths import REPO_ROOT
 from devkit.tiny_judges import build_tiny_judges
 

@@ -231,7 +231,7 @@ def test_the_run_ends_at_once_while_a_lost_server_is_waited_for(monkeypatch, fro
 ])
 def test_cli_checks_the_probe_and_rejoin_seconds(args, message, capsys):
     with pytest.raises(SystemExit) as exit_:
-        cli(["run", "--bench", "b.json", "--workflow", "w.json", "--server", "http://h:1", "--out", "o", *args])
+        cli(["run", "--layouts", "b.json", "--workflow", "w.json", "--server", "http://h:1", "--out", "o", *args])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 

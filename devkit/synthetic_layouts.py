@@ -1,4 +1,4 @@
-"""Synthetic layout files in the benches' formats, for tests and the runner benchmark."""
+"""Synthetic layout files in the DEIG-Bench and MIG-Bench formats, for tests and the runner throughput script."""
 from __future__ import annotations
 
 WORDS = ["red car", "blue cup", "green apple", "white dog", "black cat", "yellow kite", "brown bear"]

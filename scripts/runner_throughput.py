@@ -1,8 +1,8 @@
 """Throughput of ``python -m deig_eval run`` on this machine: images per minute on one ComfyUI server,
 then on two (both on this machine, so they share its cores: expect contention, not 2x).
 
-    python scripts/bench_runner.py [--entries 6] [--size 64] [--steps 1]
-    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python scripts/bench_runner.py   # each server one core
+    python scripts/runner_throughput.py [--entries 6] [--size 64] [--steps 1]
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python scripts/runner_throughput.py   # each server one core
 
 Synthetic models, a synthetic MIG-Bench file; each server is warmed up (models loaded) first. Prints
 ``runner servers=<n> images=<n> seconds=<x> images_per_min=<x>`` per configuration.
@@ -24,7 +24,7 @@ from devkit.comfy_env import import_pack  # noqa: E402
 import_pack()  # comfyui_deig -> this repo (its package __init__ imports the host, in CPU mode)
 from comfyui_deig.deig_eval.runner import RunConfig, run_bench  # noqa: E402
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api  # noqa: E402
-from devkit.bench_layouts import mig_bench  # noqa: E402
+from devkit.synthetic_layouts import mig_bench  # noqa: E402
 from devkit.example_models import install_example_models  # noqa: E402
 from devkit.server import ComfyServer  # noqa: E402
 from devkit.synthetic_models import populate_models_tree  # noqa: E402
@@ -36,7 +36,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--steps", type=int, default=1)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="deig-runner-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="deig-runner-throughput-") as tmp:
         tmp = Path(tmp)
         models = tmp / "models"
         populate_models_tree(models)
