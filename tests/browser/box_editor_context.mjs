@@ -67,6 +67,10 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
   await page.keyboard.press('Control+Enter');
   out.bgOutputPixel = await L.waitPixel(page, id, 0.9, 0.9, (p) => p[1] > 120 && p[0] < 80, 'output image as background');
   out.statusOutput = await L.statusText(page, id);
+  // The two Preview Images report their outputs separately: wait for both (the background may come first).
+  await page.waitForFunction(({ boxed, plain }) => [boxed, plain].every(
+    (nid) => window.app.nodeOutputs?.[String(nid)]?.images?.[0]?.filename), out.bgNodes, { polling: 100, timeout: 60000 })
+    .catch(() => {});   // the assertions say which one is missing
   out.bgFiles = await page.evaluate(({ boxed, plain }) => {
     const f = (nid) => window.app.nodeOutputs?.[String(nid)]?.images?.[0]?.filename ?? null;
     return { boxed: f(boxed), plain: f(plain) };
