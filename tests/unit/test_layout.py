@@ -41,7 +41,7 @@ def test_bench_and_mig_keys_name_box_and_description():
 
 @pytest.mark.parametrize("value, message", [
     ('[{"box": [0.1, 0.2, 0.1, 0.9], "text": "a"}]', "x2 > x1"),
-    ('[{"box": [0.1, 0.2, 0.5, NaN], "text": "a"}]', "finite"),
+    ('[{"box": [0.1, 0.2, 0.5, NaN], "text": "a"}]', "not valid JSON \\(NaN is not a JSON number\\)"),
     ([{"box": [0.1, 0.2, 0.5, math.inf], "text": "a"}], "finite"),
     ('[{"box": [1.01, 0.2, 1.04, 0.9], "text": "a"}]', "lies outside"),
     ('[{"box": [0.1, 0.2, 0.5, 0.9], "text": 5}]', "'text' must be a string"),
