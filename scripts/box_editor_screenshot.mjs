@@ -1,4 +1,4 @@
-// Makes the README screenshot of the box editor (docs/box_editor.png): a 768x512 layout with four
+// Makes the README screenshot of the box editor (web/js/docs/images/box_editor.png, shown by the README and the help pages): a 768x512 layout with four
 // described boxes, the first one selected, in the classic renderer.
 //   node scripts/box_editor_screenshot.mjs BASE_URL OUT_DIR   (then copy OUT_DIR/box_editor.png)
 import { join } from 'node:path';
