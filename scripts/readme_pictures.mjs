@@ -31,15 +31,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir }) => {
     }
   }, id);
   await L.waitCanvasStable(page, id);
-  const clip = await page.evaluate((id) => {
-    const app = window.app;
-    const n = app.graph.getNodeById(id);
-    const r = app.canvas.canvas.getBoundingClientRect();
-    const th = window.LiteGraph.NODE_TITLE_HEIGHT;
-    const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - th]);
-    const s = app.canvas.ds.scale;
-    return { x: r.left + x - 6, y: r.top + y - 6, width: n.size[0] * s + 12, height: (n.size[1] + th) * s + 12 };
-  }, id);
+  const clip = await L.nodeClip(page, id, 6);
   let count = 0;
   const frame = async (hold = 1) => {   // hold: how many frame times it stays (the assembler reads it)
     await page.screenshot({ path: join(frames, `${String(count).padStart(3, '0')}_${hold}.png`), clip });
