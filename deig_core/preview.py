@@ -1,8 +1,7 @@
 """Drawing a layout: numbered, coloured boxes with their descriptions on a picture.
 
-One drawing for every place that shows a layout: the DEIG Preview Layout node (on generated images)
-and the example workflows' thumbnails (``scripts/make_workflows.py``, on a blank canvas). The box
-editor in the browser uses the same colour sequence (``instance_color``).
+The DEIG Preview Layout node draws on generated images with it. The box editor in the browser and the
+example workflows' thumbnails (``devkit/thumbnails.py``) use the same colour sequence (``instance_color``).
 """
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ from typing import Iterable
 from PIL import Image, ImageDraw, ImageFont
 
 from .layout import Instance
-
-BLANK = (27, 27, 31)   # the box editor's empty-canvas colour
 
 
 def instance_color(i: int) -> tuple[int, int, int]:
@@ -39,8 +36,3 @@ def draw_instances(image: Image.Image, instances: Iterable[Instance]) -> Image.I
         draw.rectangle(box, fill=(0, 0, 0))
         draw.text((tx, ty), label, fill=color, font=font)
     return img
-
-
-def layout_picture(instances: Iterable[Instance], width: int, height: int) -> Image.Image:
-    """The layout drawn on a blank ``width`` x ``height`` canvas (the editor's background colour)."""
-    return draw_instances(Image.new("RGB", (int(width), int(height)), BLANK), instances)
