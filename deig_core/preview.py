@@ -1,8 +1,7 @@
 """Drawing a layout: numbered, coloured boxes with their descriptions on a picture.
 
-One drawing for every place that shows a layout: the DEIG Preview Layout node (on generated images)
-and the example workflows' thumbnails (``devkit/example_workflows.py``, on a blank canvas). The box
-editor in the browser uses the same colour sequence (``instance_color``).
+The DEIG Preview Layout node draws on generated images with it. The box editor in the browser and the
+example workflows' thumbnails (``devkit/thumbnails.py``) use the same colour sequence (``instance_color``).
 """
 from __future__ import annotations
 

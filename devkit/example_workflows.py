@@ -7,7 +7,7 @@ Each workflow is a list of nodes: (id, type, [(input, (source id, output slot)).
 Socket types come from SOCKETS below (the same names and types the nodes declare). Loader nodes carry
 the files they load in ``properties.models`` (name, url, directory), as ComfyUI's own templates do, so
 the frontend shows a user without the weights where to get them (MODEL_SOURCES). The thumbnail is the
-workflow's layout drawn by the preview node's drawing (deig_core.preview).
+workflow's layout with numbered labels and the example's title, made to read at card size (devkit/thumbnails.py).
 """
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ import json
 from .paths import REPO_ROOT
 
 OUT = REPO_ROOT / "example_workflows"
-THUMB_LONG_SIDE = 512
-THUMB_BACKGROUND = (27, 27, 31)   # the box editor's empty canvas (CANVAS_BG in web/js/editor/canvas_draw.js)
 
 # node type -> (inputs [(name, type)], outputs [(name, type)])
 SOCKETS = {
@@ -178,7 +176,7 @@ DEIG_MODELS = """\
 * `models/text_encoders/flan-t5-xl/`: the Flan-T5-XL encoder folder of the same release (`T5-XL/`)"""
 
 DESCRIPTIONS = {
-    "deig_three_people": ("DEIG: three people", """\
+    "deig_three_people": ("DEIG: three people on a beach, the paper's example", """\
 The example of the DEIG paper: three people on a beach, each with a long description of clothes,
 colours and accessories, 512x512, sampled as the official inference does: DDIM 40 steps on the uniform
 timesteps (`ddim_uniform`), CFG 7.5, the official negative prompt, the fusers on for the whole
@@ -187,7 +185,7 @@ sampling (`alpha_type` [1, 0, 0]).
 Models:
 * `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5 (any SD1.5 checkpoint works)
 """ + DEIG_MODELS),
-    "deig_six_donuts": ("DEIG: six donuts", """\
+    "deig_six_donuts": ("DEIG: six donuts, one glaze each", """\
 Six donuts in a 3x2 grid, each with its own glaze and topping: the attribute-binding case (no colour
 may leak into a neighbour), 512x512.
 
@@ -204,7 +202,7 @@ Models:
 * `models/loras/add_detail.safetensors`: an SD1.5 LoRA (any SD1.5 LoRA works; LoRA loaders may also
   sit after DEIG Apply)
 """ + DEIG_MODELS),
-    "deig_controlnet_pose": ("DEIG: pose ControlNet", """\
+    "deig_controlnet_pose": ("DEIG: two dancers posed by ControlNet", """\
 The people of a layout posed by an OpenPose ControlNet: DEIG Encode's conditionings go through Apply
 ControlNet (strength 1.0 until 80 % of the sampling) into the KSampler; the ControlNet sees DEIG's text
 context. Load your pose image (or a depth map with a depth ControlNet) in Load Image; draw the boxes
@@ -215,7 +213,7 @@ Models:
 * `models/controlnet/control_v11p_sd15_openpose.safetensors`: ControlNet 1.1 OpenPose for SD1.5 (or
   `control_v11f1p_sd15_depth.safetensors` with a depth map; any SD1.5 ControlNet works)
 """ + DEIG_MODELS),
-    "deig_hires_fix": ("DEIG: hires fix", """\
+    "deig_hires_fix": ("DEIG: cat and dog, hires fix", """\
 A second pass at 1.5x: KSampler -> Upscale Latent By 1.5 -> KSampler (denoise 0.5) with the same DEIG
 model and conditionings; the layout follows the new size. 512x768 -> 768x1152.
 
@@ -280,19 +278,30 @@ def readme() -> str:
     return "".join(parts)
 
 
-def thumbnail(workflow: dict):
-    """The workflow's layout (its DEIG_InstanceLayout node) drawn by the preview node's drawing on a
-    blank canvas of the layout's aspect, long side THUMB_LONG_SIDE: a PIL image."""
-    from PIL import Image
+def card_title(name: str) -> str:
+    """The example's title as its thumbnail shows it (its DESCRIPTIONS title without "DEIG: ")."""
+    short = DESCRIPTIONS[name][0].split(": ", 1)[1]
+    return short[0].upper() + short[1:]
 
+
+def thumbnail_geometry(workflow: dict, name: str):
+    """Where the thumbnail of workflow ``name`` draws its layout (its DEIG_InstanceLayout node), labels
+    and title: ``devkit.thumbnails.card_geometry``."""
     from comfyui_deig.deig_core.layout import parse_layout
-    from comfyui_deig.deig_core.preview import draw_instances
+
+    from .thumbnails import card_geometry
 
     node = next(n for n in workflow["nodes"] if n["type"] == "DEIG_InstanceLayout")
     value, width, height = node["widgets_values"][:3]
-    scale = THUMB_LONG_SIDE / max(width, height)
-    blank = Image.new("RGB", (round(width * scale), round(height * scale)), THUMB_BACKGROUND)
-    return draw_instances(blank, parse_layout(value))
+    instances = parse_layout(value)
+    return card_geometry([i.box for i in instances], [i.text for i in instances], width, height, card_title(name))
+
+
+def thumbnail(workflow: dict, name: str):
+    """The template browser's card picture of workflow ``name``: a PIL image."""
+    from .thumbnails import draw_card
+
+    return draw_card(thumbnail_geometry(workflow, name))
 
 
 def jpeg_bytes(image) -> bytes:
@@ -307,7 +316,7 @@ def generated_files() -> dict:
     for name, graph in WORKFLOWS.items():
         wf = ui_workflow(deig_graph(note=note_text(name), **graph), DESCRIPTIONS[name][0])
         files[f"{name}.json"] = json.dumps(wf, indent=1, ensure_ascii=False) + "\n"
-        files[f"{name}.jpg"] = thumbnail(wf)
+        files[f"{name}.jpg"] = thumbnail(wf, name)
     files["README.md"] = readme()
     return files
 

@@ -66,7 +66,8 @@ class DEIGApply(io.ComfyNode):
                                tooltip="Linear fade of the gate to 0 over this fraction before end_percent "
                                        "(official alpha_type [a, b, c] -> fade = b)"),
             ],
-            outputs=[io.Model.Output()],
+            outputs=[io.Model.Output(tooltip="A patched clone of the input model (the input is not changed); sample it with "
+                                             "DEIG Encode / DEIG Encode Negative conditionings")],
         )
 
     @classmethod

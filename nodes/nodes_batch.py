@@ -22,8 +22,10 @@ class LayoutBatchNode(io.ComfyNode):
                 LayoutSocket.Input("layout_3", optional=True, tooltip="Optional further layout"),
                 LayoutSocket.Input("layout_4", optional=True, tooltip="Optional further layout"),
             ],
-            outputs=[LayoutSocket.Output(display_name="layout_batch"),
-                     LayoutSocket.Output(display_name="layout_list", is_output_list=True)],
+            outputs=[LayoutSocket.Output(display_name="layout_batch",
+                                          tooltip="The layouts as one batch: sample i of a latent batch follows layout i"),
+                     LayoutSocket.Output(display_name="layout_list", is_output_list=True,
+                                         tooltip="The layouts as a list: the nodes after it run once per layout")],
         )
 
     @classmethod

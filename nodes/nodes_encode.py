@@ -56,7 +56,8 @@ class DEIGEncode(io.ComfyNode):
                 LayoutSocket.Input("layout", tooltip="Boxes and per-instance descriptions (DEIG Instance Layout); a "
                                                      "DEIG Layout Batch of N needs a latent batch of N"),
             ],
-            outputs=[io.Conditioning.Output()],
+            outputs=[io.Conditioning.Output(tooltip="Positive conditioning: the prompt's T5 encoding and the instances "
+                                                     "(for a DEIG-patched model only)")],
         )
 
     @classmethod
@@ -80,7 +81,8 @@ class DEIGEncodeNegative(io.ComfyNode):
                                         "distorted face, bad anatomy, bad hands, missing fingers, extra digit, fewer "
                                         "digits, cropped, worst quality, low quality'"),
             ],
-            outputs=[io.Conditioning.Output()],
+            outputs=[io.Conditioning.Output(tooltip="Negative conditioning: the negative prompt with no instances "
+                                                     "(for a DEIG-patched model only)")],
         )
 
     @classmethod

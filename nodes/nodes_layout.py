@@ -36,7 +36,7 @@ class InstanceLayout(io.ComfyNode):
                               tooltip="Optional region masks, one per instance in layout order; each instance then "
                                       "attends only inside its mask, and its box is the mask's bounding box"),
             ],
-            outputs=[LayoutSocket.Output(display_name="layout")],
+            outputs=[LayoutSocket.Output(display_name="layout", tooltip="The boxes and their descriptions, for DEIG Encode")],
         )
 
     @classmethod
@@ -98,8 +98,9 @@ class LayoutFromBench(io.ComfyNode):
                                         "any layout file the Layouts-from-File nodes read works too"),
                 io.Int.Input("index", default=0, min=0, max=100000, tooltip="Which entry to use (0-based)"),
             ],
-            outputs=[LayoutSocket.Output(display_name="layout"), io.String.Output(display_name="caption"),
-                     io.String.Output(display_name="layout_json")],
+            outputs=[LayoutSocket.Output(display_name="layout", tooltip="The entry's boxes and descriptions"),
+                     io.String.Output(display_name="caption", tooltip="The entry's caption (a prompt for DEIG Encode)"),
+                     io.String.Output(display_name="layout_json", tooltip="The entry as the box editor's JSON")],
         )
 
     @classmethod
@@ -120,7 +121,7 @@ class LayoutToJSON(io.ComfyNode):
             category="DEIG",
             description="Exports a layout as the JSON the box editor reads (paste it into another layout node).",
             inputs=[LayoutSocket.Input("layout", tooltip="The layout to export")],
-            outputs=[io.String.Output(display_name="layout_json")],
+            outputs=[io.String.Output(display_name="layout_json", tooltip="The layout as the box editor's JSON")],
             is_output_node=True,
         )
 

@@ -97,7 +97,8 @@ class LayoutFromBoxes(io.ComfyNode):
                 io.Int.Input("image_index", default=0, min=0, max=4096,
                              tooltip="With one list of bboxes per image: which image's boxes to use"),
             ],
-            outputs=[LayoutSocket.Output(display_name="layout"), io.String.Output(display_name="layout_json")],
+            outputs=[LayoutSocket.Output(display_name="layout", tooltip="The boxes (or mask regions) and their descriptions"),
+                     io.String.Output(display_name="layout_json", tooltip="The layout as the box editor's JSON")],
         )
 
     @classmethod

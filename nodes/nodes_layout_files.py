@@ -76,8 +76,10 @@ class LayoutFromFile(_LayoutFileNode):
             description="One entry of a layout file (DEIG-Bench, MIG-Bench, editor JSON, JSON Lines) by index.",
             inputs=[_file_input(),
                     io.Int.Input("index", default=0, min=0, max=1_000_000, tooltip="Which entry (0-based)")],
-            outputs=[LayoutSocket.Output(display_name="layout"), io.String.Output(display_name="caption"),
-                     io.String.Output(display_name="entry_id"), io.Int.Output(display_name="count")],
+            outputs=[LayoutSocket.Output(display_name="layout", tooltip="The entry's boxes and descriptions"),
+                     io.String.Output(display_name="caption", tooltip="The entry's caption (empty if the file has none)"),
+                     io.String.Output(display_name="entry_id", tooltip="The entry's id in the file (or its index)"),
+                     io.Int.Output(display_name="count", tooltip="How many entries the file holds")],
         )
 
     @classmethod
@@ -106,9 +108,10 @@ class LayoutsFromFile(_LayoutFileNode):
                     io.Int.Input("start", default=0, min=0, max=1_000_000, tooltip="First entry (0-based)"),
                     io.Int.Input("count", default=0, min=0, max=1_000_000,
                                  tooltip="How many entries from 'start' (0 = all the rest)")],
-            outputs=[LayoutSocket.Output(display_name="layout", is_output_list=True),
-                     io.String.Output(display_name="caption", is_output_list=True),
-                     io.String.Output(display_name="entry_id", is_output_list=True)],
+            outputs=[LayoutSocket.Output(display_name="layout", is_output_list=True,
+                                          tooltip="One layout per entry (a list: the nodes after it run once per entry)"),
+                     io.String.Output(display_name="caption", is_output_list=True, tooltip="Each entry's caption"),
+                     io.String.Output(display_name="entry_id", is_output_list=True, tooltip="Each entry's id")],
         )
 
     @classmethod

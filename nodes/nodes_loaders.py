@@ -68,7 +68,7 @@ class DEIGModelLoader(io.ComfyNode):
                 io.Combo.Input("dtype", options=list(DTYPES), default="auto",
                                tooltip="Precision of the DEIG modules; auto = fp16 on GPUs that support it"),
             ],
-            outputs=[DEIGModelSocket.Output(display_name="deig_model")],
+            outputs=[DEIGModelSocket.Output(display_name="deig_model", tooltip="The DEIG weights, for DEIG Apply")],
         )
 
     @classmethod
@@ -156,7 +156,7 @@ class T5EncoderLoader(io.ComfyNode):
                 io.Combo.Input("dtype", options=list(DTYPES), default="auto",
                                tooltip="Precision of the encoder; auto = fp16 on GPUs that support it, else fp32"),
             ],
-            outputs=[T5EncoderSocket.Output(display_name="t5")],
+            outputs=[T5EncoderSocket.Output(display_name="t5", tooltip="The T5 encoder, for DEIG Encode and DEIG Encode Negative")],
         )
 
     @classmethod

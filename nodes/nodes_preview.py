@@ -22,7 +22,7 @@ class DEIGPreviewLayout(io.ComfyNode):
                 io.Image.Input("image", tooltip="Images to draw on (e.g. the decoded result)"),
                 LayoutSocket.Input("layout", tooltip="The layout to draw"),
             ],
-            outputs=[io.Image.Output()],
+            outputs=[io.Image.Output(tooltip="The images with each box and its number and description drawn on them")],
         )
 
     @classmethod

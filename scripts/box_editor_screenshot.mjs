@@ -1,4 +1,4 @@
-// Makes the README screenshot of the box editor (docs/box_editor.png): a 768x512 layout with four
+// Makes the README screenshot of the box editor (web/js/docs/images/box_editor.png, shown by the README and the help pages): a 768x512 layout with four
 // described boxes, the first one selected, in the classic renderer.
 //   node scripts/box_editor_screenshot.mjs BASE_URL OUT_DIR   (then copy OUT_DIR/box_editor.png)
 import { join } from 'node:path';
@@ -32,15 +32,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir }) => {
   await page.evaluate(() => document.activeElement?.blur());
   await page.mouse.move(5, 400);
   await L.waitCanvasStable(page, id);
-  const clip = await page.evaluate((id) => {
-    const app = window.app;
-    const n = app.graph.getNodeById(id);
-    const r = app.canvas.canvas.getBoundingClientRect();
-    const th = window.LiteGraph.NODE_TITLE_HEIGHT;
-    const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - th]);
-    const s = app.canvas.ds.scale;
-    return { x: r.left + x - 8, y: r.top + y - 8, width: n.size[0] * s + 16, height: (n.size[1] + th) * s + 16 };
-  }, id);
+  const clip = await L.nodeClip(page, id, 8);
   const path = join(artifactsDir, 'box_editor.png');
   await page.screenshot({ path, clip });
   return { path, clip };

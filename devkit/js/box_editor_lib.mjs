@@ -219,3 +219,17 @@ export async function setWidgets(page, id, values) {
     for (const [name, v] of Object.entries(values)) n.widgets.find((k) => k.name === name).value = v;
   }, { id, values });
 }
+
+/** Screen rectangle of node `id` with its title bar, `margin` px around it (a screenshot clip). */
+export async function nodeClip(page, id, margin = 8) {
+  return page.evaluate(({ id, margin }) => {
+    const app = window.app;
+    const n = app.graph.getNodeById(id);
+    const r = app.canvas.canvas.getBoundingClientRect();
+    const th = window.LiteGraph.NODE_TITLE_HEIGHT;
+    const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - th]);
+    const s = app.canvas.ds.scale;
+    return { x: r.left + x - margin, y: r.top + y - margin, width: n.size[0] * s + 2 * margin,
+             height: (n.size[1] + th) * s + 2 * margin };
+  }, { id, margin });
+}

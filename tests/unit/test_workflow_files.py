@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from devkit.example_workflows import DESCRIPTIONS, MODEL_SOURCES, generated_files, jpeg_bytes, thumbnail
+from devkit import thumbnails
+from devkit.example_workflows import (DESCRIPTIONS, MODEL_SOURCES, card_title, generated_files, jpeg_bytes, thumbnail,
+                                      thumbnail_geometry)
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "example_workflows"
 
@@ -32,13 +34,55 @@ def test_every_workflow_has_a_thumbnail_of_its_own_layout():
 
     for name in DESCRIPTIONS:
         wf = json.loads((WORKFLOWS / f"{name}.json").read_text())
-        img = thumbnail(wf)
+        img, geometry = thumbnail(wf, name), thumbnail_geometry(wf, name)
         value, width, height = next(n for n in wf["nodes"] if n["type"] == "DEIG_InstanceLayout")["widgets_values"][:3]
-        assert abs(img.width / img.height - width / height) < 0.01
+        ax0, ay0, ax1, ay1 = geometry.layout_area
+        assert abs((ax1 - ax0) / (ay1 - ay0) - width / height) < 0.01
         px = np.asarray(img)
-        for i, inst in enumerate(parse_layout(value)):   # each box's left edge, half way down, in its colour
-            x, y = int(inst.box[0] * img.width), int((inst.box[1] + inst.box[3]) / 2 * img.height)
+        for i, inst in enumerate(parse_layout(value)):   # each box's left edge, where no label covers it, in its colour
+            x = ax0 + round(inst.box[0] * (ax1 - ax0))
+            ys = range(ay0 + round(inst.box[1] * (ay1 - ay0)) + 3, ay0 + round(inst.box[3] * (ay1 - ay0)) - 3)
+            y = next(y for y in ys if not any(r[0] <= x + 1 < r[2] and r[1] <= y < r[3]
+                                              for r in (label.rect for label in geometry.labels)))
             assert tuple(px[y, x + 1]) == instance_color(i), (name, i)
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_thumbnail_labels_stay_inside_and_apart():
+    """On every card: each box has a label starting with its number, every label and the title lie inside
+    the picture, clear of each other, of the title and of the 1.58.1 card's badge; text reads at card size."""
+    for name in DESCRIPTIONS:
+        wf = json.loads((WORKFLOWS / f"{name}.json").read_text())
+        g = thumbnail_geometry(wf, name)
+        w, h = g.size
+        rects = [label.rect for label in g.labels] + [g.title.rect]
+        assert len(g.labels) == len(g.boxes)
+        for n, label in enumerate(g.labels, start=1):
+            assert label.text.split()[0] == str(n), (name, label.text)
+        for r in rects:
+            assert 0 <= r[0] < r[2] <= w and 0 <= r[1] < r[3] <= h, (name, r)
+            assert not _overlap(r, thumbnails.BADGE_ZONE), (name, r)
+        for i, a in enumerate(rects):
+            for b in rects[i + 1:]:
+                assert not _overlap(a, b), (name, a, b)
+        assert g.title.text == card_title(name) and card_title(name).lower() in DESCRIPTIONS[name][0].lower()
+        card = thumbnails.CARD_WIDTH_IN_BROWSER / w     # the template browser shows it this wide
+        assert thumbnails.LABEL_PX * card >= 11 and g.title_px * card >= 11
+
+
+def test_label_placement_is_checked_against_a_crowded_layout():
+    """Labels of boxes that overlap or touch the picture's edges still stay inside and apart."""
+    boxes = [(0.0, 0.0, 0.5, 0.5), (0.02, 0.02, 0.52, 0.52), (0.5, 0.9, 1.0, 1.0), (0.9, 0.0, 1.0, 1.0)]
+    g = thumbnails.card_geometry(boxes, ["a red car with chrome wheels"] * 4, 512, 512, "A crowded layout")
+    rects = [label.rect for label in g.labels]
+    for i, a in enumerate(rects):
+        assert 0 <= a[0] and a[2] <= g.size[0] and 0 <= a[1] and a[3] <= g.size[1]
+        assert not _overlap(a, thumbnails.BADGE_ZONE) and not _overlap(a, g.title.rect)
+        for b in rects[i + 1:]:
+            assert not _overlap(a, b)
 
 
 def test_every_workflow_names_its_models():
