@@ -8,8 +8,9 @@ import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
 
 const NAMES = ["x1", "y1", "x2", "y2"];
 
+/** A coordinate in whole image pixels (pointer edits land on them; an imported box shows its nearest). */
 function fmtPx(v) {
-  return String(Math.round(v * 100) / 100);
+  return String(Math.round(v));
 }
 
 /** Why `value` (image px) cannot be coordinate `j` of `box` (normalised), or null when it can. */
