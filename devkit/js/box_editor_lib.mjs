@@ -209,7 +209,7 @@ export async function loadTemplate(page, name) {
 
 /** Id of the first node of class `type` in the graph. */
 export async function nodeOfType(page, type) {
-  return page.evaluate((type) => window.app.graph._nodes.find((n) => n.type === type)?.id ?? null, type);
+  return page.evaluate((type) => window.app.rootGraph.nodes.find((n) => n.type === type)?.id ?? null, type);
 }
 
 /** Set widget values of node `id` the way a script or a loaded workflow does (value setter only). */
