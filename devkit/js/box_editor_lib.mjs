@@ -219,3 +219,18 @@ export async function setWidgets(page, id, values) {
     for (const [name, v] of Object.entries(values)) n.widgets.find((k) => k.name === name).value = v;
   }, { id, values });
 }
+
+/** Upload a `w`x`h` PNG of one colour to the server's input folder as `name`; returns the stored name. */
+export async function uploadPlainImage(page, name, w, h, color) {
+  return page.evaluate(async ({ name, w, h, color }) => {
+    const c = new OffscreenCanvas(w, h);
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = color;
+    ctx.fillRect(0, 0, w, h);
+    const form = new FormData();
+    form.append('image', await c.convertToBlob({ type: 'image/png' }), name);
+    form.append('overwrite', 'true');
+    const res = await window.comfyAPI.api.api.fetchApi('/upload/image', { method: 'POST', body: form });
+    return (await res.json()).name;
+  }, { name, w, h, color });
+}

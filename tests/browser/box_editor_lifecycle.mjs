@@ -219,17 +219,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   let release;
   const held = new Promise((res) => { release = res; });
   await page.route('**/view?*', async (route) => { await held; await route.continue(); });
-  const uploaded = await page.evaluate(async () => {
-    const c = new OffscreenCanvas(300, 600);
-    const g = c.getContext('2d');
-    g.fillStyle = '#2040e0';
-    g.fillRect(0, 0, 300, 600);
-    const form = new FormData();
-    form.append('image', await c.convertToBlob({ type: 'image/png' }), 'deig_lifecycle_bg.png');
-    form.append('overwrite', 'true');
-    const res = await window.comfyAPI.api.api.fetchApi('/upload/image', { method: 'POST', body: form });
-    return (await res.json()).name;
-  });
+  const uploaded = await L.uploadPlainImage(page, 'deig_lifecycle_bg.png', 300, 600, '#2040e0');
   const load = await L.addNode(page, 'LoadImage', 100, 900, { image: uploaded });
   await L.connect(page, load, 1, id, 'masks');
   await frames(page);

@@ -36,8 +36,7 @@ export class BoxEditor {
     this.state = new LayoutState();
     this.size = { w: 512, h: 512, kind: "widgets", label: "this node's width/height", own: { w: 512, h: 512 }, watch: [] };
     this._notifyTimer = null;
-    this._unwatch = [];
-    this._unwatchLinks = [];
+    this._following = new Map();   // "values" | "links" -> {targets, stops}
     this._overridden = new Map();   // own width/height widget -> {label, disabled} before the override
     this._frames = new Map();       // job -> requestAnimationFrame id (one frame per job, however often asked)
     this._listening = new AbortController();   // listeners on shared objects (images)
@@ -299,8 +298,8 @@ export class BoxEditor {
       const size = findSizeSource(this.node, this.app, this.api, (u) => this._imageSize(u));
       const changed = size.w !== this.size.w || size.h !== this.size.h;
       this.size = size;
-      this._watch(size.watch);
-      this._watchLinks(linkWatchNodes(this.node));
+      this._follow("values", size.watch, watchValue);
+      this._follow("links", linkWatchNodes(this.node), watchConnections);
       this._showOverride(size);
       const bg = this.showBackground ? findBackground(this.node, this.app, this.api) : null;
       const img = bg ? this._image(bg.url) : null;
@@ -319,22 +318,16 @@ export class BoxEditor {
     queueMicrotask(() => { if (this._refreshQueued) this.refresh(); });
   }
 
-  /** Follow value changes of the widgets the size depends on (this node's and its source's). */
-  _watch(widgets) {
-    const same = widgets.length === this._watched?.length && widgets.every((w, i) => w === this._watched[i]);
-    if (same) return;
-    this._unwatch.forEach((stop) => stop());
-    this._watched = widgets;
-    this._unwatch = widgets.map((w) => watchValue(w, () => this.refreshSoon()));
-  }
-
-  /** Follow links made or removed at the nodes whose links decide size and background. */
-  _watchLinks(nodes) {
-    const same = nodes.length === this._linkNodes?.length && nodes.every((n, i) => n === this._linkNodes[i]);
-    if (same) return;
-    this._unwatchLinks.forEach((stop) => stop());
-    this._linkNodes = nodes;
-    this._unwatchLinks = nodes.map((n) => watchConnections(n, () => this.refreshSoon()));
+  /**
+   * Re-read the graph when one of `targets` changes, through `watch` (watchValue: the widgets the size
+   * depends on, this node's and its source's; watchConnections: the nodes whose links decide size and
+   * background). Replaces what was followed before under the name `what`.
+   */
+  _follow(what, targets, watch) {
+    const before = this._following.get(what);
+    if (before && before.targets.length === targets.length && targets.every((t, i) => t === before.targets[i])) return;
+    before?.stops.forEach((stop) => stop());
+    this._following.set(what, { targets, stops: targets.map((t) => watch(t, () => this.refreshSoon())) });
   }
 
   /**
@@ -440,11 +433,8 @@ export class BoxEditor {
     this._listening.abort();
     this._waitingFor.clear();
     this._resizeObserver.disconnect();
-    this._unwatch.forEach((stop) => stop());
-    this._unwatchLinks.forEach((stop) => stop());
-    this._unwatch = [];
-    this._unwatchLinks = [];
-    this._watched = this._linkNodes = null;
+    for (const { stops } of this._following.values()) stops.forEach((stop) => stop());
+    this._following.clear();
     for (const [w, before] of [...this._overridden]) this._restoreWidget(w, before);
   }
 
