@@ -28,6 +28,7 @@ BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_c
 WEB_JS = paths.REPO_ROOT / "web" / "js"
 EXPECTED_MODULES = {p.relative_to(WEB_JS).as_posix() for p in WEB_JS.rglob("*.js")}  # every file the frontend serves
 TOL = 1e-3  # drawn coordinates come from screen pixels; what is stored must then round-trip exactly
+DRAWN_TOL = TOL + 0.5 / 512  # ... and land on whole pixels of the 512-pixel image: half a pixel more
 
 
 def _pack_url(server) -> str:
@@ -95,18 +96,21 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
     s = r["steps"]
     assert s["focusAfterDraw"] == "deig-be-text"           # drawing a box puts the caret in its description
     assert [it["text"] for it in s["drawn"]] == ["a red sports car", "a small brown dog"]
-    assert _close(s["drawn"][0]["box"], [0.08, 0.10, 0.48, 0.62])
-    assert _close(s["drawn"][1]["box"], [0.55, 0.30, 0.92, 0.90])
-    assert _close(s["resized"][1]["box"], [0.55, 0.30, 0.80, 0.75])    # bottom-right handle
+    assert _close(s["drawn"][0]["box"], [0.08, 0.10, 0.48, 0.62], DRAWN_TOL)
+    assert _close(s["drawn"][1]["box"], [0.55, 0.30, 0.92, 0.90], DRAWN_TOL)
+    assert _close(s["resized"][1]["box"], [0.55, 0.30, 0.80, 0.75], DRAWN_TOL)    # bottom-right handle
     assert _close(s["resized"][0]["box"], s["drawn"][0]["box"], 0)
-    assert _close(s["moved"][0]["box"], [0.13, 0.15, 0.53, 0.67])      # dragged by (0.05, 0.05)
+    assert _close(s["moved"][0]["box"], [0.13, 0.15, 0.53, 0.67], DRAWN_TOL)      # dragged by (0.05, 0.05)
+    # every pointer edit lands on whole pixels of the 512x512 image (6-decimal JSON: within 1e-3 px)
+    assert all(abs(v * 512 - round(v * 512)) < 1e-3 for k in ("drawn", "resized", "moved")
+               for it in s[k] for v in it["box"]), {k: s[k] for k in ("drawn", "resized", "moved")}
     assert "deig-be-canvas" in s["focusAfterClick"]
     assert _boxes(s["deleted"]) == [s["moved"][0]["box"]]
     assert s["undone"] == s["moved"]                                     # Ctrl+Z brings the box back...
     assert s["graphIntactAfterUndo"] == {"probe": "same-node-object", "nodes": 2, "sink": True}  # ...not a graph undo
     assert s["shiftRedo"] == s["deleted"]                                 # Ctrl+Shift+Z redoes too
     assert s["redone"] == s["deleted"]
-    assert _close(s["redrawn"][1]["box"], [0.55, 0.30, 0.80, 0.75]) and s["redrawn"][1]["text"] == "a small brown dog"
+    assert _close(s["redrawn"][1]["box"], [0.55, 0.30, 0.80, 0.75], DRAWN_TOL) and s["redrawn"][1]["text"] == "a small brown dog"
     a = s["redrawn"][0]["box"]
     assert _close(s["nudged"][0]["box"], [a[0] + 2 / 512, a[1], a[2] + 2 / 512, a[3] + 4 / 512], 2e-6)
     assert s["numeric"][0]["box"][0] == 0.125                            # 64 px of 512

@@ -8,9 +8,10 @@ import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
 
 const NAMES = ["x1", "y1", "x2", "y2"];
 
-/** A coordinate in whole image pixels (pointer edits land on them; an imported box shows its nearest). */
+/** A coordinate in image pixels: whole for what the pointer drew (it lands on whole pixels), up to two
+ * decimals for an imported box or one drawn for another image size. */
 function fmtPx(v) {
-  return String(Math.round(v));
+  return String(Math.round(v * 100) / 100);
 }
 
 /** Why `value` (image px) cannot be coordinate `j` of `box` (normalised), or null when it can. */
