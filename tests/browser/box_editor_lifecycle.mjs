@@ -63,15 +63,18 @@ const pending = (page) => page.evaluate(() => ({
   frames: window.__deigTrack.frames.size, timers: window.__deigTrack.timers.size,
 }));
 
-/** How the slots the editor may wrap look on these nodes: own `value` accessors, own onConnectionsChange. */
+/** How the slots the editor may wrap look on these nodes: own `value` accessors, and whether
+ * onConnectionsChange is still the function the node had at the first call. */
 async function slots(page, ids) {
   return page.evaluate((ids) => Object.fromEntries(ids.map((id) => {
     const n = window.app.rootGraph.getNodeById(id);
+    const first = (window.__deigFirstConnections ??= new Map());
+    if (!first.has(id)) first.set(id, n.onConnectionsChange);
     const values = Object.fromEntries((n.widgets ?? []).map((w) => {
       const d = Object.getOwnPropertyDescriptor(w, 'value');
       return [w.name, d ? (d.get ? `own accessor ${d.get.toString().slice(0, 40)}` : 'own field') : 'inherited'];
     }));
-    return [id, { values, onConnectionsChange: Object.prototype.hasOwnProperty.call(n, 'onConnectionsChange') }];
+    return [id, { values, onConnectionsChangeAsFirst: n.onConnectionsChange === first.get(id) }];
   })), ids);
 }
 
@@ -132,6 +135,12 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   await frames(page);
   out.ownWithLatent = await ownSize(page, id);
   out.slotsWatching = await slots(page, [lat, ks, lone]);
+  // A link made at a node the layout does not depend on: the editor does not re-read the graph.
+  const refreshesBefore = await page.evaluate((id) => window.__deigCounts.refreshes[String(id)], id);
+  const decode = await L.addNode(page, 'VAEDecode', 1300, 600);
+  await L.connect(page, lone, 0, decode, 'samples');
+  await frames(page, 2);
+  out.refreshesOnUnrelatedLink = await page.evaluate((id) => window.__deigCounts.refreshes[String(id)], id) - refreshesBefore;
   out.promptWithLatent = await page.evaluate(async (id) => (await window.app.graphToPrompt()).output[String(id)]?.inputs, id);
   out.savedInputLabels = await page.evaluate((id) => (window.app.rootGraph.getNodeById(id).serialize().inputs ?? [])
     .map((i) => i.label ?? null), id);

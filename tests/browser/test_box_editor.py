@@ -311,9 +311,11 @@ def test_box_editor_lifecycle_and_trial_items(comfy_server, browser, artifacts_d
     assert r["laterRefreshes"] == r["afterRemoval"]["refreshes"]
     lat, ks, lone = (str(r["ids"][k]) for k in ("lat", "ks", "lone"))
     assert r["slotsWatching"][lat]["values"]["width"].startswith("own accessor")
-    assert r["slotsWatching"][ks]["onConnectionsChange"] is True
-    assert r["slotsWatching"][lone] == r["slotsBefore"][lone] and r["slotsBefore"][lone]["onConnectionsChange"] is False
+    assert r["slotsWatching"][ks]["onConnectionsChangeAsFirst"] is False
+    assert r["slotsWatching"][lone] == r["slotsBefore"][lone]
+    assert r["refreshesOnUnrelatedLink"] == 0
     assert r["slotsAfterRemoval"] == r["slotsBefore"]
+    assert all(v["onConnectionsChangeAsFirst"] for v in r["slotsBefore"].values())
     # The same node added back: shown, and its canvas follows the room it gets again.
     assert r["revivedShown"] is True and r["revivedCanvasFollows"] is True
     for name in ("overridden", "hover", "revived"):
