@@ -209,7 +209,7 @@ export async function loadTemplate(page, name) {
 
 /** Id of the first node of class `type` in the graph. */
 export async function nodeOfType(page, type) {
-  return page.evaluate((type) => window.app.graph._nodes.find((n) => n.type === type)?.id ?? null, type);
+  return page.evaluate((type) => window.app.rootGraph.nodes.find((n) => n.type === type)?.id ?? null, type);
 }
 
 /** Set widget values of node `id` the way a script or a loaded workflow does (value setter only). */
@@ -232,4 +232,19 @@ export async function nodeClip(page, id, margin = 8) {
     return { x: r.left + x - margin, y: r.top + y - margin, width: n.size[0] * s + 2 * margin,
              height: (n.size[1] + th) * s + 2 * margin };
   }, { id, margin });
+}
+
+/** Upload a `w`x`h` PNG of one colour to the server's input folder as `name`; returns the stored name. */
+export async function uploadPlainImage(page, name, w, h, color) {
+  return page.evaluate(async ({ name, w, h, color }) => {
+    const c = new OffscreenCanvas(w, h);
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = color;
+    ctx.fillRect(0, 0, w, h);
+    const form = new FormData();
+    form.append('image', await c.convertToBlob({ type: 'image/png' }), name);
+    form.append('overwrite', 'true');
+    const res = await window.comfyAPI.api.api.fetchApi('/upload/image', { method: 'POST', body: form });
+    return (await res.json()).name;
+  }, { name, w, h, color });
 }

@@ -80,17 +80,7 @@ await runBrowser(async ({ page, context, baseUrl, artifactsDir, args }) => {
   out.bgOffPixel = await L.waitPixel(page, id, 0.9, 0.9, (p) => p[0] === 27 && p[1] === 27 && p[2] === 31, 'background off');
 
   // ---- aspect + background from a LoadImage feeding the masks input ----
-  const uploaded = await page.evaluate(async () => {
-    const c = new OffscreenCanvas(300, 600);
-    const ctx = c.getContext('2d');
-    ctx.fillStyle = '#1e50ff';
-    ctx.fillRect(0, 0, 300, 600);
-    const form = new FormData();
-    form.append('image', await c.convertToBlob({ type: 'image/png' }), 'deig_box_editor_bg.png');
-    form.append('overwrite', 'true');
-    const res = await window.comfyAPI.api.api.fetchApi('/upload/image', { method: 'POST', body: form });
-    return (await res.json()).name;
-  });
+  const uploaded = await L.uploadPlainImage(page, 'deig_box_editor_bg.png', 300, 600, '#1e50ff');
   id = await L.addLayoutNode(page, { width: 480, height: 760 });
   const load = await L.addNode(page, 'LoadImage', 700, 130, { image: uploaded });
   await L.connect(page, load, 1, id, 'masks');

@@ -4,8 +4,10 @@
 // node (METHOD "drop": drag events carrying the file, dispatched where the node is, since a headless
 // browser has no desktop to drag from); wait for the toast that says TOAST_TEXT, and read what the page
 // shows (toast, file lists, chosen files) and what a saved workflow / API prompt holds. One upload per
-// run. Prints one JSON object; the test asserts.
-import { readFile } from 'node:fs/promises';
+// run. METHOD "drop-chained": the node class already has drag handlers of its own (as another
+// extension may give it) before the node is made; a text file is dropped first (theirs to take), then
+// FILE. Prints one JSON object; the test asserts.
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runBrowser, openComfy } from '../../devkit/js/driver.mjs';
 import * as L from '../../devkit/js/box_editor_lib.mjs';
@@ -78,11 +80,24 @@ async function dropFile(page, [x, y], file) {
   }, { x, y, name: basename(file), text });
 }
 
+/** Drag handlers of the node class's own, counting what reaches them (installed before the node exists). */
+async function installOtherDragHandlers(page, nodeClass) {
+  await page.evaluate((cls) => {
+    const proto = window.LiteGraph.registered_node_types[cls].prototype;
+    window.__deigOther = { over: 0, drop: [] };
+    proto.onDragOver = function () { window.__deigOther.over++; return true; };
+    proto.onDragDrop = function (e) {
+      window.__deigOther.drop.push([...(e?.dataTransfer?.files ?? [])].map((f) => f.name));
+      return true;
+    };
+  }, nodeClass);
+}
+
 /** Upload `file` to node `id` (button + chooser, or a drop); wait for the toast that says `expect`. */
 async function upload(page, id, mode, file, expect, method) {
   if ((await linesWith(page, expect)).length) throw new Error(`"${expect}" is on the page before the upload`);
   let accept = null;
-  if (method === 'drop') {
+  if (method === 'drop' || method === 'drop-chained') {
     await dropFile(page, await nodePoint(page, id, mode), file);
   } else {
     const [x, y] = await buttonPoint(page, id, mode);
@@ -117,6 +132,7 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   watchChoosers(page);
   await openComfy(page, baseUrl);
   await page.evaluate(() => { window.app.graph.clear(); window.app.canvas.ds.offset = [0, 0]; window.app.canvas.ds.scale = 1; });
+  if (method === 'drop-chained') await installOtherDragHandlers(page, nodeClass);
   const ids = {
     DEIG_LayoutsFromFile: await L.addNode(page, 'DEIG_LayoutsFromFile', 80, 120),
     DEIG_LayoutFromFile: await L.addNode(page, 'DEIG_LayoutFromFile', 520, 120),
@@ -127,9 +143,16 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   const view = async () => Object.fromEntries(await Promise.all(
     Object.entries(ids).map(async ([cls, nid]) => [cls, await nodeView(page, nid)])));
   const out = { mode, before: await view() };
+  if (method === 'drop-chained') {
+    const notes = join(artifactsDir, 'notes.txt');
+    await writeFile(notes, 'not a layout\n');
+    await dropFile(page, await nodePoint(page, id, mode), notes);
+    out.otherAfterText = await page.evaluate(() => structuredClone(window.__deigOther));
+  }
   await page.screenshot({ path: join(artifactsDir, `${nodeClass}_before_${mode}.png`) });
   out.upload = await upload(page, id, mode, file, expect, method);
-  out.graphNodes = await page.evaluate(() => window.app.graph._nodes.map((n) => n.type).sort());
+  out.graphNodes = await page.evaluate(() => window.app.rootGraph.nodes.map((n) => n.type).sort());
+  if (method === 'drop-chained') out.otherAfterLayout = await page.evaluate(() => structuredClone(window.__deigOther));
   out.after = await view();
   await page.screenshot({ path: join(artifactsDir, `${nodeClass}_after_${mode}.png`) });
   return out;

@@ -19,10 +19,12 @@ HERE = Path(__file__).parent
 FLOW = HERE / "box_editor_flow.mjs"
 CONTEXT = HERE / "box_editor_context.mjs"
 ROUNDTRIP = HERE / "box_editor_roundtrip.mjs"
+LIFECYCLE = HERE / "box_editor_lifecycle.mjs"
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "deig_bench_coco.json"
 WEB_JS = paths.REPO_ROOT / "web" / "js"
 EXPECTED_MODULES = {p.relative_to(WEB_JS).as_posix() for p in WEB_JS.rglob("*.js")}  # every file the frontend serves
 TOL = 1e-3  # drawn coordinates come from screen pixels; what is stored must then round-trip exactly
+DRAWN_TOL = TOL + 0.5 / 512  # ... and land on whole pixels of the 512-pixel image: half a pixel more
 
 
 def _boxes(items):
@@ -69,18 +71,21 @@ def test_box_editor_user_story(comfy_server, browser, artifacts_dir, mode):
     s = r["steps"]
     assert s["focusAfterDraw"] == "deig-be-text"           # drawing a box puts the caret in its description
     assert [it["text"] for it in s["drawn"]] == ["a red sports car", "a small brown dog"]
-    assert _close(s["drawn"][0]["box"], [0.08, 0.10, 0.48, 0.62])
-    assert _close(s["drawn"][1]["box"], [0.55, 0.30, 0.92, 0.90])
-    assert _close(s["resized"][1]["box"], [0.55, 0.30, 0.80, 0.75])    # bottom-right handle
+    assert _close(s["drawn"][0]["box"], [0.08, 0.10, 0.48, 0.62], DRAWN_TOL)
+    assert _close(s["drawn"][1]["box"], [0.55, 0.30, 0.92, 0.90], DRAWN_TOL)
+    assert _close(s["resized"][1]["box"], [0.55, 0.30, 0.80, 0.75], DRAWN_TOL)    # bottom-right handle
     assert _close(s["resized"][0]["box"], s["drawn"][0]["box"], 0)
-    assert _close(s["moved"][0]["box"], [0.13, 0.15, 0.53, 0.67])      # dragged by (0.05, 0.05)
+    assert _close(s["moved"][0]["box"], [0.13, 0.15, 0.53, 0.67], DRAWN_TOL)      # dragged by (0.05, 0.05)
+    # every pointer edit lands on whole pixels of the 512x512 image (6-decimal JSON: within 1e-3 px)
+    assert all(abs(v * 512 - round(v * 512)) < 1e-3 for k in ("drawn", "resized", "moved")
+               for it in s[k] for v in it["box"]), {k: s[k] for k in ("drawn", "resized", "moved")}
     assert "deig-be-canvas" in s["focusAfterClick"]
     assert _boxes(s["deleted"]) == [s["moved"][0]["box"]]
     assert s["undone"] == s["moved"]                                     # Ctrl+Z brings the box back...
     assert s["graphIntactAfterUndo"] == {"probe": "same-node-object", "nodes": 2, "sink": True}  # ...not a graph undo
     assert s["shiftRedo"] == s["deleted"]                                 # Ctrl+Shift+Z redoes too
     assert s["redone"] == s["deleted"]
-    assert _close(s["redrawn"][1]["box"], [0.55, 0.30, 0.80, 0.75]) and s["redrawn"][1]["text"] == "a small brown dog"
+    assert _close(s["redrawn"][1]["box"], [0.55, 0.30, 0.80, 0.75], DRAWN_TOL) and s["redrawn"][1]["text"] == "a small brown dog"
     a = s["redrawn"][0]["box"]
     assert _close(s["nudged"][0]["box"], [a[0] + 2 / 512, a[1], a[2] + 2 / 512, a[3] + 4 / 512], 2e-6)
     assert s["numeric"][0]["box"][0] == 0.125                            # 64 px of 512
@@ -234,3 +239,62 @@ def test_box_editor_graph_context_and_io(comfy_server, browser, artifacts_dir, m
     assert r["linkedHidden"] is hides_linked
     assert r["linkedValue"] == "[]" and (hides_linked or r["linkedAddDisabled"] is True)
     assert (artifacts_dir / f"context_{mode}.png").is_file() and (artifacts_dir / f"import_dialog_{mode}.png").is_file()
+
+
+@pytest.mark.parametrize("mode", RENDERERS)
+def test_box_editor_lifecycle_and_trial_items(comfy_server, browser, artifacts_dir, mode):
+    """The editor as a long-lived page component (issue #20) and what a person met in a trial about its
+    node (issue #23): see box_editor_lifecycle.mjs for what is counted and how."""
+    r = browser(LIFECYCLE, comfy_server.base_url, artifacts_dir, timeout=300, args=(mode, pack_url(comfy_server)))
+    (artifacts_dir / "result.json").write_text(json.dumps(r, indent=1))
+    assert "error" not in r, r.get("error")
+    assert pack_errors(r, comfy_server) == []
+
+    # Trial: with a connected latent the node's own width/height say they are overridden (and cannot
+    # be typed in); their values still go to the backend unchanged, and nothing of it is saved.
+    for name, value in (("width", 768), ("height", 512)):
+        assert r["ownBeforeLatent"][name] == {"label": name, "disabled": False, "value": value}
+        assert r["ownWithLatent"][name] == {"label": f"{name} (overridden)", "disabled": True, "value": value}
+        assert r["promptWithLatent"][name] == value
+    assert not any("overridden" in (label or "") for label in r["savedInputLabels"])
+    if mode == "vue" and comfy_server.frontend == paths.NEW_FRONTEND:
+        assert "width (overridden)" in r["ownWithLatent"]["vueText"]
+    # Trial: a freshly drawn box shows (and is) whole pixels of the 512x896 image.
+    assert all(v.isdigit() for v in r["pixelFields"]), r["pixelFields"]
+    assert [round(v * s) for v, s in zip(r["drawnBox"], (512, 896) * 2)] == [int(v) for v in r["pixelFields"]]
+    assert all(abs(v * s - round(v * s)) < 1e-3 for v, s in zip(r["drawnBox"], (512, 896) * 2)), r["drawnBox"]
+    # Trial: resting the pointer on the editor shows no tooltip of the hidden raw-JSON field (classic
+    # renderer: the frontend puts the input's tooltip as a title on the widget's container).
+    assert "JSON list" in r["layoutTooltip"]
+    for spot in ("tooltipOnCanvas", "tooltipOnPanel"):
+        assert "JSON" not in (r[spot] or ""), (spot, r[spot])
+    # Trial: 1.58's side panel lists the node's parameters without a bare "layout" entry.
+    if comfy_server.frontend == paths.NEW_FRONTEND:
+        assert r["panel"] is True
+        assert "layout" not in r["panelLines"] and "width (overridden)" in r["panelLines"], r["panelLines"]
+
+    # Pointer moves change the layout at once and draw at most once per animation frame.
+    assert r["burst"]["drawsInTask"] == 0 and 1 <= r["burst"]["drawsAfterTwoFrames"] <= 2, r["burst"]
+    assert 1 <= r["hover"]["draws"] <= r["hover"]["frames"], r["hover"]
+    # An image still loading gets one load listener from the editor, however often it refreshes.
+    assert r["refreshesWhileLoading"] >= 8 and r["imageListeners"] == 1
+    # Removed: no frame or timer of the pack is left (the token count of a description just typed
+    # included), nothing refreshes the gone editor (the image loading, a watched value changing), and
+    # the other nodes' widgets and link callbacks are as they were before it watched them; a node it
+    # never depended on was never wrapped.
+    assert r["afterRemoval"]["frames"] == 0 and r["afterRemoval"]["timers"] == 0, r["afterRemoval"]
+    assert r["laterPending"] == {"frames": 0, "timers": 0}
+    assert r["laterRefreshes"] == r["afterRemoval"]["refreshes"]
+    lat, ks, lone = (str(r["ids"][k]) for k in ("lat", "ks", "lone"))
+    assert r["slotsWatching"][lat]["values"]["width"].startswith("own accessor")
+    assert r["slotsWatching"][ks]["onConnectionsChangeAsFirst"] is False
+    assert r["slotsWatching"][lone] == r["slotsBefore"][lone]
+    assert r["refreshesOnUnrelatedLink"] == 0
+    assert r["slotsAfterRemoval"] == r["slotsBefore"]
+    assert all(v["onConnectionsChangeAsFirst"] for v in r["slotsBefore"].values())
+    # The same node added back: shown, and its canvas follows the room it gets again.
+    assert r["revivedShown"] is True and r["revivedCanvasFollows"] is True
+    for name in ("overridden", "hover", "revived"):
+        assert (artifacts_dir / f"lifecycle_{name}_{mode}.png").is_file()
+
+

@@ -77,3 +77,17 @@ def test_a_layout_file_dropped_on_the_node_is_uploaded_and_chosen(comfy_server, 
     # taken by the node, not loaded by the frontend as a workflow: the graph is the same two nodes
     assert r["graphNodes"] == ["DEIG_LayoutFromFile", "DEIG_LayoutsFromFile"]
     assert r["after"]["DEIG_LayoutsFromFile"].get("file") == r["before"]["DEIG_LayoutsFromFile"].get("file")
+
+
+@pytest.mark.parametrize("mode", RENDERERS)
+def test_drag_handlers_the_node_already_had_still_run(comfy_server, browser, artifacts_dir, mode, tmp_path):
+    """The upload's drop handling is chained onto the node's own drag handlers (another extension's),
+    never put in their place: a file that is not a layout file still reaches them."""
+    dropped = tmp_path / f"chained_{mode}.jsonl"
+    dropped.write_text("\n".join(json.dumps(e) for e in GOOD[:2]) + "\n")
+    r = _upload(browser, comfy_server, artifacts_dir, mode, "DEIG_LayoutFromFile", dropped, dropped.name, "drop-chained")
+    assert r["otherAfterText"]["drop"] == [["notes.txt"]]           # not a layout file: theirs
+    assert r["otherAfterLayout"]["drop"] == [["notes.txt"]]          # the layout file was the pack's
+    assert (comfy_server.input_dir / dropped.name).read_bytes() == dropped.read_bytes()
+    assert "2 JSON Lines entries" in r["upload"]["toast"]
+    assert not (comfy_server.input_dir / "notes.txt").exists()

@@ -37,11 +37,6 @@ function refreshAll() {
   }
 }
 
-/** Refresh every editor once, soon (links anywhere in the graph can change its size or image). */
-function refreshAllSoon() {
-  for (const ed of editors) ed.refreshSoon();
-}
-
 /** Swap the node's "layout" textarea widget for the box editor, in place. */
 function attach(node) {
   const old = widgetOf(node, "layout");
@@ -53,6 +48,8 @@ function attach(node) {
     setValue: (v) => editor.setValue(v),
     getMinHeight: () => editor.minHeight(),
     hideOnZoom: true,
+    // The editor lives on the node; 1.58's side panel would list it as a bare "layout" with no value.
+    hideInPanel: true,
   }));
   editor.widget = widget;
   widget.label = old.label;
@@ -81,10 +78,11 @@ function attach(node) {
     if (size[0] < mw) size[0] = mw;
     if (size[1] < mh) size[1] = mh;
   });
-  // Its own width/height widgets are watched by the editor (their value setters); links anywhere
-  // are followed through every node's onConnectionsChange (see nodeCreated).
+  // The editor watches the widgets and links its size and background depend on (editor.refresh), and
+  // lets go of them, its timers and its frames when the node leaves the graph; a node added back
+  // (moved into a subgraph, a removal undone in place) gets them again.
   chain(node, "onRemoved", () => { editors.delete(editor); editor.destroy(); });
-  chain(node, "onAdded", () => { editors.add(editor); editor.refresh(); });
+  chain(node, "onAdded", () => { editors.add(editor); editor.revive(); });
   chain(node, "onExecuted", () => editor.refreshSoon());
   chain(node, "onConfigure", () => editor.loadPrefs());
 
@@ -110,9 +108,6 @@ app.registerExtension({
     }
   },
   nodeCreated(node) {
-    // A link made or removed anywhere (by the user, a script or a paste) may change what a layout
-    // is drawn for: the latent or image beside a node it feeds.
-    if (node) chain(node, "onConnectionsChange", refreshAllSoon);
     if (node?.comfyClass !== NODE_CLASS) return;
     try {
       attach(node);

@@ -96,11 +96,17 @@ function addUploadButton(node) {
   button.serialize = false;   // last, not under the list: widgets_values of saved workflows map by position
 
   // Drop: names are unknown while dragging, so any file is welcome over the node; on the drop, a layout
-  // file is taken (true) and anything else is handed back to the frontend (false).
-  node.onDragOver = (e) => [...(e?.dataTransfer?.items ?? [])].some((item) => item.kind === "file");
-  node.onDragDrop = (e) => {
+  // file is taken (true) and anything else goes to a handler the node already had, else back to the
+  // frontend (false). Handlers already there are chained, never replaced.
+  const onDragOver = node.onDragOver;
+  node.onDragOver = function (e, ...rest) {
+    return [...(e?.dataTransfer?.items ?? [])].some((item) => item.kind === "file")
+      || !!onDragOver?.call(this, e, ...rest);
+  };
+  const onDragDrop = node.onDragDrop;
+  node.onDragDrop = function (e, ...rest) {
     const file = [...(e?.dataTransfer?.files ?? [])].find((f) => LAYOUT_FILE.test(f.name));
-    if (!file) return false;
+    if (!file) return onDragDrop ? onDragDrop.call(this, e, ...rest) : false;
     uploadAndSelect(node, combo, file);
     return true;
   };

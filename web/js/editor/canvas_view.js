@@ -2,7 +2,10 @@
 //
 // Coordinates: the model is normalised (0..1); pointer positions are mapped through the canvas's
 // getBoundingClientRect(), which already includes the graph zoom (a CSS transform in both the
-// classic and the Vue node renderer), so hit tests and handles stay right at any zoom level.
+// classic and the Vue node renderer), so hit tests and handles stay right at any zoom level. Boxes
+// drawn, moved or resized with the pointer land on whole image pixels (8-pixel steps when snapping).
+// Pointer events change the model at once and ask for a redraw; drawing happens at most once per
+// animation frame (requestRender), never inside the event.
 
 import { drawScene } from "./canvas_draw.js";
 import { clamp01, MIN_BOX_SIDE } from "./layout_json.js";
@@ -21,6 +24,7 @@ export class CanvasView {
   /**
    * @param {import("./state.js").LayoutState} state
    * @param {{imageSize: () => {w: number, h: number}, snap: () => boolean, readOnly: () => boolean,
+   *          frame: (job: string, fn: () => void) => void,
    *          onUndo: () => void, onRedo: () => void, onEditText: (i: number) => void,
    *          onCreated?: (i: number) => void, onDragEnd?: () => void}} host
    */
@@ -51,10 +55,10 @@ export class CanvasView {
     c.addEventListener("pointerup", (e) => this._onUp(e));
     c.addEventListener("pointercancel", () => this._cancelDrag());
     c.addEventListener("lostpointercapture", () => { if (this.drag) this._finishDrag(); });
-    c.addEventListener("pointerleave", () => { this.hover = null; this.render(); });
+    c.addEventListener("pointerleave", () => { this.hover = null; this.requestRender(); });
     c.addEventListener("keydown", (e) => this._onKey(e));
-    c.addEventListener("focus", () => this.render());
-    c.addEventListener("blur", () => this.render());
+    c.addEventListener("focus", () => this.requestRender());
+    c.addEventListener("blur", () => this.requestRender());
   }
 
   // ---- geometry ---------------------------------------------------------------------------
@@ -76,7 +80,7 @@ export class CanvasView {
     }
     this._cssW = cw;
     this._cssH = ch;
-    this.render();
+    this.requestRender();
   }
 
   _rect() {
@@ -90,11 +94,11 @@ export class CanvasView {
       sx: r.width, sy: r.height };
   }
 
+  /** v (normalised) on the image's grid: whole pixels, or the 8-pixel latent grid when snapping. */
   _snapV(v, size) {
-    if (!this.host.snap()) return v;
-    const g = GRID_PX / size;
-    if (Math.abs(1 - v) < g / 2) return 1;
-    return clamp01(Math.round(v / g) * g);
+    const step = this.host.snap() ? GRID_PX : 1;
+    if (Math.abs(1 - v) * size < step / 2) return 1;
+    return clamp01((Math.round((v * size) / step) * step) / size);
   }
 
   _minSize() {
@@ -192,7 +196,7 @@ export class CanvasView {
     } else if (d.mode === "resize") {
       this.state.setBox(d.index, this._resized(d.box, d.hnd, p, w, h, mx, my));
     }
-    this.render();
+    this.requestRender();
   }
 
   _resized(box, hnd, p, w, h, mx, my) {
@@ -222,7 +226,7 @@ export class CanvasView {
     if (!d) return;
     if (d.mode === "create" && !d.moved) this.state.select(-1);
     this.state.endGesture();
-    this.render();
+    this.requestRender();
     this.host.onDragEnd?.();
     if (d.mode === "create" && d.moved && d.index >= 0) this.host.onCreated?.(d.index);
   }
@@ -231,7 +235,7 @@ export class CanvasView {
     if (!this.drag) return;
     this.drag = null;
     this.state.cancelGesture();
-    this.render();
+    this.requestRender();
     this.host.onDragEnd?.();
   }
 
@@ -254,7 +258,7 @@ export class CanvasView {
       // The full description of the box under the pointer, as a tooltip.
       const it = this.state.items[hover];
       this.canvas.title = it ? `${hover + 1}: ${it.text || "(no description)"}` : "";
-      this.render();
+      this.requestRender();
     }
   }
 
@@ -320,12 +324,17 @@ export class CanvasView {
   addDefaultBox() {
     const { w, h } = this.host.imageSize();
     const k = this.state.items.length % 5;
-    let box = [0.3 + 0.04 * k, 0.3 + 0.04 * k, 0.7 + 0.04 * k, 0.7 + 0.04 * k].map((v) => Math.min(v, 1));
-    if (this.host.snap()) box = box.map((v, j) => this._snapV(v, j % 2 ? h : w));
+    const box = [0.3 + 0.04 * k, 0.3 + 0.04 * k, 0.7 + 0.04 * k, 0.7 + 0.04 * k]
+      .map((v, j) => this._snapV(Math.min(v, 1), j % 2 ? h : w));
     return this.state.add(box);
   }
 
   // ---- drawing ----------------------------------------------------------------------------
+
+  /** Draw in the next animation frame (once, however many events ask before it). */
+  requestRender() {
+    this.host.frame("canvas", () => this.render());
+  }
 
   render() {
     const c = this.canvas;

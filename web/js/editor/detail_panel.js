@@ -8,6 +8,8 @@ import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
 
 const NAMES = ["x1", "y1", "x2", "y2"];
 
+/** A coordinate in image pixels: whole for what the pointer drew (it lands on whole pixels), up to two
+ * decimals for an imported box or one drawn for another image size. */
 function fmtPx(v) {
   return String(Math.round(v * 100) / 100);
 }

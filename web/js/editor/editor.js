@@ -7,20 +7,21 @@ import { button, el } from "./dom.js";
 import { openIoDialog } from "./io_dialog.js";
 import { missingText } from "./layout_json.js";
 import { ListView } from "./list_view.js";
-import { isInputLinked, notifyGraphChanged } from "./node_glue.js";
+import { isInputLinked, notifyGraphChanged, rootGraph, widgetOf } from "./node_glue.js";
 import { encodePromptEffect, Lookups } from "./lookups.js";
-import { findBackground, findEncodes, findSizeSource } from "./sources.js";
+import { findBackground, findEncodes, findSizeSource, linkWatchNodes } from "./sources.js";
 import { LayoutState } from "./state.js";
 import { StatusView } from "./status_view.js";
 import { ensureStyles } from "./styles.js";
-import { watchValue } from "./widget_watch.js";
+import { watchConnections, watchValue } from "./widget_watch.js";
 
 const STAGE_MIN_PX = 180;
 const NOTIFY_DELAY_MS = 250;
 /** Narrowest node (graph units) at which toolbar, status, fields and list rows all fit, wrapped. */
 export const MIN_NODE_WIDTH = 340;
 
-// Images shared by every editor (background and image sizes), keyed by URL.
+// Images shared by every editor (background and image sizes), keyed by URL. Each editor listens for
+// the load of an image it waits for once, through its own AbortSignal, so destroy() lets go of them.
 const imageCache = new Map();
 
 export class BoxEditor {
@@ -35,8 +36,13 @@ export class BoxEditor {
     this.state = new LayoutState();
     this.size = { w: 512, h: 512, kind: "widgets", label: "this node's width/height", own: { w: 512, h: 512 }, watch: [] };
     this._notifyTimer = null;
-    this._unwatch = [];
+    this._following = new Map();   // "values" | "links" -> {targets, stops}
+    this._overridden = new Map();   // own width/height widget -> {label, disabled} before the override
+    this._frames = new Map();       // job -> requestAnimationFrame id (one frame per job, however often asked)
+    this._listening = new AbortController();   // listeners on shared objects (images)
+    this._waitingFor = new Set();   // image URLs whose load this editor listens for
     this._refreshQueued = false;
+    this.destroyed = false;
     this.lookups = new Lookups(this);
     this._build();
     this.state.addEventListener("change", (e) => {
@@ -51,6 +57,9 @@ export class BoxEditor {
   _build() {
     const root = el("div", "deig-be widget-expands");
     root.dataset.deigBoxEditor = "1";
+    // Empty: the frontend gives the widget's container the layout input's tooltip (the raw JSON
+    // format) as a title, which would pop up wherever the pointer rests on the editor.
+    root.title = "";
     this.root = root;
     const host = {
       imageSize: () => this.size,
@@ -59,9 +68,10 @@ export class BoxEditor {
       tokens: (i) => this.lookups.tokenOf(i),
       onUndo: () => this.state.undo(),
       onRedo: () => this.state.redo(),
-      onEditText: () => this.detail.focusText(),
+      frame: (job, fn) => this._inFrame(job, fn),
+      onEditText: () => { this._renderNow(); this.detail.focusText(); },
       // A box drawn with the mouse: type its description right away.
-      onCreated: () => this.detail.focusText(),
+      onCreated: () => { this._renderNow(); this.detail.focusText(); },
       onDragEnd: () => {
         if (this._fitPending) this._fit();
         if (this._editedInDrag) { this._editedInDrag = false; this._announceEdit(); }
@@ -78,7 +88,7 @@ export class BoxEditor {
     this.btnRedo = button("Redo", "Redo (Ctrl+Shift+Z or Ctrl+Y on the canvas)", () => this.state.redo());
     const snapLabel = el("label", "deig-be-toggle", { title: "Snap edges to the 8-pixel latent grid" });
     this.snapBox = el("input", "", { type: "checkbox" });
-    this.snapBox.addEventListener("change", () => { this.snap = this.snapBox.checked; this._savePrefs(); this._render(); });
+    this.snapBox.addEventListener("change", () => { this.snap = this.snapBox.checked; this._savePrefs(); this._renderSoon(); });
     snapLabel.append(this.snapBox, "snap 8px");
     const bgLabel = el("label", "deig-be-toggle", { title: "Show the connected/last image under the boxes" });
     this.bgBox = el("input", "", { type: "checkbox", checked: true });
@@ -216,7 +226,7 @@ export class BoxEditor {
 
   /** Redraw; after a user edit (not a load) also tell the frontend the value changed. */
   _onStateChange(edited) {
-    this._render();
+    this._renderSoon();
     if (!edited) return;
     // A drag changes the box on every pointer move; tell the frontend once, when it ends.
     if (this.view.dragging) this._editedInDrag = true;
@@ -226,16 +236,27 @@ export class BoxEditor {
   _announceEdit() {
     try { this.widget?.callback?.(this.widget.value); } catch { /* a foreign callback */ }
     clearTimeout(this._notifyTimer);
-    this._notifyTimer = setTimeout(() => notifyGraphChanged(this.app), NOTIFY_DELAY_MS);
-    this._growNode();
+    this._notifyTimer = setTimeout(() => { this._notifyTimer = null; notifyGraphChanged(this.app); }, NOTIFY_DELAY_MS);
+    this._growSoon();
   }
 
-  /** Classic renderer: grow the node when the list/panels need more room than it has. */
-  _growNode() {
-    this._growQueued = false;
-    const node = this.node;
-    if (!this.root.closest(".dom-widget") || !node?.computeSize || !node.setSize) return;
-    requestAnimationFrame(() => {
+  /** Run `fn` in the next animation frame, once per `job` however often asked; destroy() cancels it. */
+  _inFrame(job, fn) {
+    if (this.destroyed || this._frames.has(job)) return;
+    this._frames.set(job, requestAnimationFrame(() => { this._frames.delete(job); fn(); }));
+  }
+
+  _cancelFrame(job) {
+    if (!this._frames.has(job)) return;
+    cancelAnimationFrame(this._frames.get(job));
+    this._frames.delete(job);
+  }
+
+  /** Classic renderer: grow the node when the list/panels need more room than it has (next frame). */
+  _growSoon() {
+    this._inFrame("grow", () => {
+      const node = this.node;
+      if (!this.root.closest(".dom-widget") || !node?.computeSize || !node.setSize) return;
       try {
         const need = node.computeSize();
         if (need[1] > node.size[1]) node.setSize([node.size[0], need[1]]);
@@ -256,12 +277,15 @@ export class BoxEditor {
     if (!img) {
       if (imageCache.size > 32) imageCache.clear();
       img = new Image();
-      img.addEventListener("load", () => this.refresh());
-      img.addEventListener("error", () => {});
       img.src = url;
       imageCache.set(url, img);
-    } else if (!img.complete) {
-      img.addEventListener("load", () => this.refresh(), { once: true });
+    }
+    if (!img.complete && !this._waitingFor.has(url)) {
+      this._waitingFor.add(url);
+      const done = () => { this._waitingFor.delete(url); if (!this.destroyed) this.refreshSoon(); };
+      const signal = this._listening.signal;
+      img.addEventListener("load", done, { once: true, signal });
+      img.addEventListener("error", () => this._waitingFor.delete(url), { once: true, signal });
     }
     return img;
   }
@@ -269,11 +293,14 @@ export class BoxEditor {
   /** Re-read size source and background from the graph, then redraw. */
   refresh() {
     this._refreshQueued = false;
+    if (this.destroyed) return;
     try {
       const size = findSizeSource(this.node, this.app, this.api, (u) => this._imageSize(u));
       const changed = size.w !== this.size.w || size.h !== this.size.h;
       this.size = size;
-      this._watch(size.watch);
+      this._follow("values", size.watch, watchValue);
+      this._follow("links", linkWatchNodes(this.node), watchConnections);
+      this._showOverride(size);
       const bg = this.showBackground ? findBackground(this.node, this.app, this.api) : null;
       const img = bg ? this._image(bg.url) : null;
       this.view.background = img;
@@ -281,7 +308,7 @@ export class BoxEditor {
       if (changed) { this._fit(); this._growSoon(); }
     } catch { /* keep the last known size */ }
     this.lookups.graph();
-    this._render();
+    this._renderSoon();
   }
 
   /** Refresh once, soon (many watched values change together when a workflow loads). */
@@ -291,22 +318,52 @@ export class BoxEditor {
     queueMicrotask(() => { if (this._refreshQueued) this.refresh(); });
   }
 
-  /** Follow value changes of the widgets the size depends on (this node's and its source's). */
-  _watch(widgets) {
-    const same = widgets.length === this._watched?.length && widgets.every((w, i) => w === this._watched[i]);
-    if (same) return;
-    this._unwatch.forEach((stop) => stop());
-    this._watched = widgets;
-    this._unwatch = widgets.map((w) => watchValue(w, () => this.refreshSoon()));
+  /**
+   * Re-read the graph when one of `targets` changes, through `watch` (watchValue: the widgets the size
+   * depends on, this node's and its source's; watchConnections: the nodes whose links decide size and
+   * background). Replaces what was followed before under the name `what`.
+   */
+  _follow(what, targets, watch) {
+    const before = this._following.get(what);
+    if (before && before.targets.length === targets.length && targets.every((t, i) => t === before.targets[i])) return;
+    before?.stops.forEach((stop) => stop());
+    this._following.set(what, { targets, stops: targets.map((t) => watch(t, () => this.refreshSoon())) });
   }
 
-  _growSoon() {
-    if (this._growQueued) return;
-    this._growQueued = true;
-    requestAnimationFrame(() => this._growNode());
+  /**
+   * The node's own width/height while a connected latent or image decides the size: disabled and
+   * labelled as overridden (typing there would change nothing); as they were once it no longer does.
+   */
+  _showOverride(size) {
+    const over = size.kind === "latent" || size.kind === "image";
+    for (const w of [widgetOf(this.node, "width"), widgetOf(this.node, "height")]) {
+      if (!w) continue;
+      const before = this._overridden.get(w);
+      if (over && !before) {
+        this._overridden.set(w, { label: w.label, disabled: w.disabled });
+        w.label = `${w.label || w.name} (overridden)`;
+        w.disabled = true;
+      } else if (!over && before) {
+        this._restoreWidget(w, before);
+      }
+    }
   }
 
-  _render() {
+  _restoreWidget(w, { label, disabled }) {
+    this._overridden.delete(w);
+    w.label = label;
+    w.disabled = disabled;
+    rootGraph(this.app)?.setDirtyCanvas?.(true, false);
+  }
+
+  /** Redraw everything in the next animation frame (however many changes come before it). */
+  _renderSoon() {
+    this._inFrame("render", () => this._renderNow());
+  }
+
+  _renderNow() {
+    this._cancelFrame("render");
+    this._cancelFrame("canvas");   // drawn below
     const st = this.state;
     const ro = this.readOnly();
     this.errorBox.hidden = !st.error;
@@ -329,7 +386,7 @@ export class BoxEditor {
     this.detail.update();
     this.list.update();
     this.view.render();
-    this.app?.graph?.setDirtyCanvas?.(true, false);   // the zoomed-out overview draws the boxes too
+    rootGraph(this.app)?.setDirtyCanvas?.(true, false);   // the zoomed-out overview draws the boxes too
   }
 
   // ---- actions ----------------------------------------------------------------------------
@@ -342,7 +399,7 @@ export class BoxEditor {
       this.rawText.focus();
     }
     this._fit();
-    this._growNode();
+    this._growSoon();
   }
 
   openIO() {
@@ -360,9 +417,35 @@ export class BoxEditor {
     });
   }
 
+  /**
+   * The node left the graph: stop every timer, frame, observer, listener and watch, and give the
+   * widgets of other nodes back as they were. revive() undoes it when the node comes back.
+   */
   destroy() {
-    clearTimeout(this._notifyTimer);
-    this._unwatch.forEach((stop) => stop());
-    this._resizeObserver?.disconnect();
+    if (this.destroyed) return;
+    this.destroyed = true;
+    clearTimeout(this._notifyTimer);   // the removal itself is the graph change the frontend records
+    this._notifyTimer = null;
+    for (const id of this._frames.values()) cancelAnimationFrame(id);
+    this._frames.clear();
+    this._refreshQueued = false;
+    this.lookups.stop();
+    this._listening.abort();
+    this._waitingFor.clear();
+    this._resizeObserver.disconnect();
+    for (const { stops } of this._following.values()) stops.forEach((stop) => stop());
+    this._following.clear();
+    for (const [w, before] of [...this._overridden]) this._restoreWidget(w, before);
+  }
+
+  /** The node is in a graph (again, after a removal): observe, watch and listen again; re-read the graph. */
+  revive() {
+    if (this.destroyed) {
+      this.destroyed = false;
+      this._listening = new AbortController();
+      this._resizeObserver.observe(this.stage);
+      this.lookups.start();
+    }
+    this.refresh();
   }
 }

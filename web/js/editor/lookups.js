@@ -19,6 +19,19 @@ export class Lookups {
     this.missingModels = null;
     this._modelsKey = null;
     this._timer = null;
+    this._requests = new AbortController();   // this editor's token-count requests
+  }
+
+  /** The editor is going: no more timers, requests or redraws from here. */
+  stop() {
+    clearTimeout(this._timer);
+    this._timer = null;
+    this._requests.abort();
+  }
+
+  start() {
+    if (this._requests.signal.aborted) this._requests = new AbortController();
+    this._modelsKey = null;   // ask again: the graph may have changed meanwhile
   }
 
   /** {count, max} of instance i's description, or null while unknown. */
@@ -31,7 +44,8 @@ export class Lookups {
   /** The descriptions changed: count the new ones soon (one request per pause in typing). */
   texts() {
     clearTimeout(this._timer);
-    this._timer = setTimeout(() => this._countTokens(), TOKEN_DELAY_MS);
+    if (this._requests.signal.aborted) return;
+    this._timer = setTimeout(() => { this._timer = null; this._countTokens(); }, TOKEN_DELAY_MS);
   }
 
   async _countTokens() {
@@ -40,14 +54,15 @@ export class Lookups {
     const todo = texts.filter((t) => !this.counts.has(t));
     if (!todo.length) return;
     const t5 = this.t5Name;
+    const { signal } = this._requests;
     try {
-      const { counts, maxLength } = await tokenCounts(ed.api, todo, t5);
-      if (t5 !== this.t5Name) return;   // the loader changed meanwhile; a new count is on its way
+      const { counts, maxLength } = await tokenCounts(ed.api, todo, t5, signal);
+      if (signal.aborted || t5 !== this.t5Name) return;   // gone, or the loader changed: a new count is on its way
       todo.forEach((t, k) => this.counts.set(t, counts[k]));
       this.max = maxLength;
-      ed._render();
+      ed._renderSoon();
     } catch (e) {
-      console.warn("[DEIG box editor] token counts unavailable:", e?.message ?? e);
+      if (!signal.aborted) console.warn("[DEIG box editor] token counts unavailable:", e?.message ?? e);
     }
   }
 
@@ -64,10 +79,11 @@ export class Lookups {
     const key = JSON.stringify(choices);
     if (key === this._modelsKey) return;
     this._modelsKey = key;
+    const { signal } = this._requests;
     missingModels(ed.api, choices).then((list) => {
-      if (this._modelsKey !== key) return;
+      if (signal.aborted || this._modelsKey !== key) return;
       this.missingModels = list;
-      ed._render();
+      ed._renderSoon();
     }).catch((e) => console.warn("[DEIG box editor] model check unavailable:", e?.message ?? e));
   }
 }

@@ -135,10 +135,11 @@ export function notifyGraphChanged(app) {
 /**
  * Put `widget` in the place of `old` on `node`: same index in node.widgets (widgets_values is
  * positional), and the input socket of that name bound to it. `make()` adds the new widget
- * (e.g. node.addDOMWidget) and returns it. The old widget leaves the list BEFORE the new one is
- * added: on 1.58 node.widgets is store-backed and keyed by name, and a second widget with the same
- * name would be renamed or refused (refusal also unbinds the input socket). removeWidget() is not
- * used for the same reason: it unbinds the socket. On failure the old widget is put back.
+ * (e.g. node.addDOMWidget) and returns it; the socket finds it by name (getWidgetFromSlot). The old
+ * widget leaves the list BEFORE the new one is added: on 1.58 node.widgets is store-backed and keyed
+ * by name, and a second widget with the same name would be renamed or refused (refusal also unbinds
+ * the input socket). removeWidget() is not used for the same reason: it unbinds the socket. On
+ * failure the old widget is put back.
  */
 export function replaceWidget(node, old, make) {
   const at = node.widgets.indexOf(old);
@@ -157,10 +158,6 @@ export function replaceWidget(node, old, make) {
     try { widget?.onRemove?.(); } catch { /* not registered */ }
     node.widgets.splice(at, 0, old);
     throw e;
-  }
-  for (const input of node.inputs ?? []) {
-    // 1.58 binds a widget socket through a weak `_widget` reference as well as by name.
-    if (input.widget?.name === old.name && "_widget" in input) input._widget = widget;
   }
   old.hidden = true;   // the DOM-widget overlay must never show the old element
   try { old.onRemove?.(); } catch { /* nothing registered yet */ }

@@ -62,6 +62,22 @@ export function findSizeSource(node, app, api, imageSize) {
   return answer(own, "widgets", "this node's width/height");
 }
 
+/**
+ * The nodes whose links decide what findSizeSource and findBackground answer: this node, the nodes
+ * it feeds and the other nodes feeding those (the editor re-reads the graph when a link at one of
+ * them is made or removed; a user's change elsewhere arrives as the frontend's graphChanged).
+ */
+export function linkWatchNodes(node) {
+  const out = new Set([node]);
+  try {
+    for (const d of downstream(node)) {
+      out.add(d);
+      for (const u of upstreamNeighbours(d, node)) out.add(u);
+    }
+  } catch { /* this node only */ }
+  return [...out];
+}
+
 /** Status-line words for a size answer: where it comes from and what it overrides. */
 export function sizeStatus(size) {
   const { w, h, kind, label: from, own } = size;
@@ -170,7 +186,7 @@ export function findT5Name(node) {
 /** Every model file the graph's active loader nodes name: [{node, title, input, value}]. */
 export function modelChoices(graph) {
   const out = [];
-  for (const n of graph?.nodes ?? graph?._nodes ?? []) {
+  for (const n of graph?.nodes ?? []) {
     if (n.mode === 2 || n.mode === 4) continue;   // muted or bypassed: not run
     for (const w of n.widgets ?? []) {
       if (!MODEL_INPUTS.includes(w.name)) continue;
