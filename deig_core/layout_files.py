@@ -6,6 +6,8 @@ Formats (detected from the content, not the file name):
   ``{"caption": ..., "instances": [...]}`` (what the box editor and ``DEIG Layout to JSON`` write);
 * **DEIG-Bench** - ``{"results": [{"image_id", "caption", "instances": [{"bbox", "description",
   "category", "eval_info"}, ...]}, ...]}`` (``deig_bench_coco.json``); entry id = ``image_id``;
+* **InstDiff-Bench** - a DEIG-Bench-shaped file marked ``"benchmark": "instdiff-bench"`` (what
+  ``python -m deig_eval instdiff-bench`` builds from COCO; each instance also has ``"attribute"``);
 * **MIG-Bench** - an object keyed by entry id: ``{"0": {"caption": ..., "segment": [{"bbox": [x1, y1,
   x2, y2] normalised, "label": "a red carrot"}, ...], "image_id": ...}, ...}`` (``mig_bench_coco.json``);
 * **JSON Lines** - one entry per line, each line any single-entry form above (an ``"id"`` field names it).
@@ -22,7 +24,7 @@ from typing import Any
 
 from .layout import Instance, LayoutError, bench_instances, parse_instances
 
-FORMATS = ("layout", "deig-bench", "mig-bench", "jsonl")
+FORMATS = ("layout", "deig-bench", "instdiff-bench", "mig-bench", "jsonl")
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ def parse_layout_document(text: str, where: str = "layout file") -> LayoutFile:
     if isinstance(value, dict) and isinstance(value.get("results"), list):
         entries = [_deig_entry(e, str(e.get("image_id", i)) if isinstance(e, dict) else str(i),
                                f"{where}: entry {i}") for i, e in enumerate(value["results"])]
-        return LayoutFile("deig-bench", _unique(entries, where))
+        kind = "instdiff-bench" if value.get("benchmark") == "instdiff-bench" else "deig-bench"
+        return LayoutFile(kind, _unique(entries, where))
     if isinstance(value, dict) and _is_mig_bench(value):
         entries = [_mig_entry(e, str(k), f"{where}: entry {k!r}") for k, e in value.items()]
         return LayoutFile("mig-bench", _unique(entries, where))

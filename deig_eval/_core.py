@@ -3,9 +3,9 @@ package (``comfyui_deig.deig_eval`` in tests, one identity per class), else as t
 (``python -m deig_eval`` run from the pack's folder)."""
 try:
     from ..deig_core.layout import LayoutError, dump_layout
-    from ..deig_core.layout_files import LayoutEntry, read_layout_file
+    from ..deig_core.layout_files import LayoutEntry, LayoutFile, read_layout_file
 except ImportError:  # deig_eval is top-level: no parent package
     from deig_core.layout import LayoutError, dump_layout
-    from deig_core.layout_files import LayoutEntry, read_layout_file
+    from deig_core.layout_files import LayoutEntry, LayoutFile, read_layout_file
 
-__all__ = ["LayoutEntry", "LayoutError", "dump_layout", "read_layout_file"]
+__all__ = ["LayoutEntry", "LayoutError", "LayoutFile", "dump_layout", "read_layout_file"]
