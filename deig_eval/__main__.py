@@ -47,17 +47,19 @@ def seconds(positive: bool):
 def _run(args) -> int:
     from ._core import LayoutError
     from .client import ServerDown
-    from .runner import RunConfig, run_bench
+    from .preflight import PreflightError
+    from .runner import RunConfig, RunStopped, run_bench
     from .workflow import WorkflowError
 
     cfg = RunConfig(bench=Path(args.bench), workflow=Path(args.workflow), servers=args.server,
                     out_dir=Path(args.out), seeds=args.seeds, limit=args.limit, timeout=args.timeout,
                     probe_every=args.probe_every, rejoin_within=args.rejoin_within,
                     layout_input=args.layout_input, caption_input=args.caption_input,
-                    seed_input=args.seed_input, image_node=args.image_node)
+                    seed_input=args.seed_input, image_node=args.image_node,
+                    allow_other_workflow=args.allow_other_workflow)
     try:
         summary = asyncio.run(run_bench(cfg))
-    except (LayoutError, WorkflowError, ServerDown) as e:
+    except (LayoutError, WorkflowError, ServerDown, PreflightError, RunStopped) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"made {summary.made}, skipped {summary.skipped} (already made), failed {len(summary.failed)}"
@@ -148,6 +150,9 @@ def main(argv=None) -> int:
     r.add_argument("--caption-input", help="NODE_ID.input that takes the caption (default DEIG_Encode.prompt)")
     r.add_argument("--seed-input", help="NODE_ID.input that takes the seed (default every seed/noise_seed)")
     r.add_argument("--image-node", help="node id whose image is kept (default SaveImage fed by VAEDecode)")
+    r.add_argument("--allow-other-workflow", action="store_true",
+                   help="resume a run folder whose run.json names another workflow (its images would mix two "
+                        "workflows; refused without this)")
     r.set_defaults(func=_run)
     s = sub.add_parser("score", help="score a run's images, or a folder of images, with the paper's metrics")
     source = s.add_mutually_exclusive_group(required=True)

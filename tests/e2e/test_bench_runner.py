@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
+from comfyui_deig.deig_eval.preflight import PreflightError
 from comfyui_deig.deig_eval.runner import RunConfig, run_bench
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 from devkit.bench_layouts import mig_bench
@@ -114,8 +115,9 @@ def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_serv
         comfy_server.run(prompt(3), timeout=120)
 
 
-def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, api_prompt, tmp_path):
-    """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks."""
+def test_a_ui_workflow_naming_a_checkpoint_the_server_lacks_stops_before_any_entry(comfy_server, tmp_path):
+    """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks: the
+    preflight names it, nothing is queued (was: every entry failed on every server)."""
     bench = tmp_path / "mig.json"
     bench.write_text(json.dumps(mig_bench(2)))
     broken = json.loads((REPO_ROOT / "example_workflows" / "deig_three_people.json").read_text())
@@ -124,12 +126,9 @@ def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, a
     (tmp_path / "broken.json").write_text(json.dumps(broken))
     cfg = RunConfig(bench=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
                     out_dir=tmp_path / "run", timeout=120)
-    summary = asyncio.run(run_bench(cfg))
-    assert summary.made == 0 and summary.servers_lost == {}
-    failed = read_jsonl(cfg.out_dir / FAILED)
-    assert sorted(f["entry_id"] for f in failed) == ["100", "101"]
-    assert all("no_such_checkpoint" in f["errors"][0] and comfy_server.base_url in f["errors"][0] for f in failed)
-    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == []
+    with pytest.raises(PreflightError, match=f"server {comfy_server.base_url}: .*no_such_checkpoint"):
+        asyncio.run(run_bench(cfg))
+    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == [] and not (cfg.out_dir / FAILED).exists()
 
 
 def test_a_server_that_hangs_past_the_timeout_hands_its_entry_to_the_other(comfy_server, models_dir, api_prompt,
