@@ -1,4 +1,4 @@
-"""``python -m deig_eval run ...``, ``score ...`` and ``instdiff-bench ...`` (see ``--help`` of each)."""
+"""``python -m deig_eval run ...``, ``score ...``, ``report ...`` and ``instdiff-bench ...`` (see ``--help`` of each)."""
 from __future__ import annotations
 
 import argparse
@@ -87,6 +87,14 @@ def _instdiff_bench(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from .report import write_report
+
+    out = write_report(Path(args.metrics), Path(args.out) if args.out else None, args.samples, args.extremes)
+    print(f"wrote {out}")
+    return 0
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -123,9 +131,10 @@ def _user_errors() -> tuple[type, ...]:
     """What a user can fix (a file, a folder, a flag): reported as one line, not a traceback."""
     from ._core import LayoutError
     from .instdiff_bench import CocoError
+    from .report import ReportError
     from .score import ScoreError
 
-    return LayoutError, CocoError, ScoreError, FileNotFoundError
+    return LayoutError, CocoError, ReportError, ScoreError, FileNotFoundError
 
 
 def main(argv=None) -> int:
@@ -182,6 +191,14 @@ def main(argv=None) -> int:
     b.add_argument("--attribute", required=True, choices=["color", "texture"], help="which attributes to bind")
     b.add_argument("--out", required=True, help="the layout file to write (JSON)")
     b.set_defaults(func=_instdiff_bench)
+    rp = sub.add_parser("report", help="one HTML or Markdown page of a scored run: tables, sample images with "
+                                       "their boxes, worst and best images")
+    rp.add_argument("--metrics", required=True, help="metrics.json written by score (its .images.jsonl and "
+                                                     ".instances.jsonl beside it)")
+    rp.add_argument("--out", help="report.html (default, beside metrics.json) or a .md file")
+    rp.add_argument("--samples", type=positive_int, default=12, help="images in the sample grid (default 12)")
+    rp.add_argument("--extremes", type=positive_int, default=4, help="worst and best images shown (default 4)")
+    rp.set_defaults(func=_report)
     args = p.parse_args(argv)
     if args.command == "score":
         _check_score_flags(s, args)

@@ -209,7 +209,8 @@ def score_image(item: ImageToScore, entry: LayoutEntry, fmt: str, judges: Judges
         details = [_outcome_line(o) for o in outcomes]
     lines = [{"entry_id": entry.entry_id, "seed": item.seed, "index": i, "text": inst.text,
               "box": [round(v, 6) for v in inst.box], **d} for i, (inst, d) in enumerate(zip(entry.instances, details))]
-    image_line = {"entry_id": entry.entry_id, "seed": item.seed, "file": str(item.path), "instances": len(lines)}
+    image_line = {"entry_id": entry.entry_id, "seed": item.seed, "file": str(item.path.resolve()),
+                  "instances": len(lines)}
     if fmt != "instdiff-bench" and judges.clip is not None:
         add_clip_scores(judges.clip, image, entry, image_line, lines, clip_bgr_as_official)
     image_line["score"] = image_score(fmt, lines)

@@ -126,3 +126,44 @@ def test_limit_must_be_positive(mig, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli(["score", "--images", str(tmp_path), "--bench", str(mig), "--limit", "0"])
     assert "--limit: '0': give a whole number >= 1" in capsys.readouterr().err
+
+
+def scored_run(tmp_path, scores):
+    """What `score` writes for a MIG-Bench run with one instance per image: metrics, image and instance lines."""
+    from comfyui_deig.deig_eval.metrics.boxes import InstanceOutcome
+    from comfyui_deig.deig_eval.metrics.tally import MigTally
+
+    tally, images, instances = MigTally(), [], []
+    for k, score in enumerate(scores):
+        path = tmp_path / f"{k}_seed0.png"
+        Image.new("RGB", (64, 64), (40 * k, 80, 120)).save(path)
+        images.append({"entry_id": str(k), "seed": 0, "file": str(path), "instances": 1, "score": score})
+        instances.append({"entry_id": str(k), "seed": 0, "index": 0, "text": f"a red thing {k}", "box": [0.1, 0.1, 0.6, 0.9],
+                          "located": score > 0, "attribute_right": score > 0, "iou": 0.7, "success": score > 0})
+        tally.add_image([InstanceOutcome(score > 0, score > 0, 0.7)])
+    (tmp_path / "metrics.json").write_text(json.dumps({"bench": "mig-bench", "source": "test", **tally.figures()}))
+    for name, lines in (("images", images), ("instances", instances)):
+        (tmp_path / f"metrics.{name}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return tmp_path / "metrics.json"
+
+
+def test_report_shows_the_table_samples_and_the_worst_and_best(tmp_path, capsys):
+    metrics = scored_run(tmp_path, [1.0, 0.0, 1.0, 0.0, 1.0])
+    assert cli(["report", "--metrics", str(metrics), "--samples", "3", "--extremes", "2"]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "MIG-Bench (5 images)" in page and "<th>ISR avg</th>" in page and "<td>60.0</td>" in page
+    captions = [c.split("<")[0] for c in page.split("<figcaption>")[1:]]
+    assert captions == ["entry 0 seed 0: 100%", "entry 1 seed 0: 0%", "entry 2 seed 0: 100%",  # samples
+                        "entry 1 seed 0: 0%", "entry 3 seed 0: 0%",  # worst, ties in file order
+                        "entry 0 seed 0: 100%", "entry 2 seed 0: 100%"]  # best
+    assert page.count("data:image/jpeg;base64,") == 7 and "a red thing 1: not located" in page
+    assert cli(["report", "--metrics", str(metrics), "--out", str(tmp_path / "page.md")]) == 0
+    md = (tmp_path / "page.md").read_text()
+    assert "| all images | " in md and "![entry 4 seed 0: 100%](page_files/4_seed0.jpg)" in md
+    drawn = np.asarray(Image.open(tmp_path / "page_files" / "4_seed0.jpg"))
+    assert drawn.shape == (256, 256, 3) and (np.abs(drawn.astype(int) - (160, 80, 120)).sum(-1) > 60).any()  # boxes
+
+
+def test_report_without_scores_is_one_line_error(tmp_path, capsys):
+    assert cli(["report", "--metrics", str(tmp_path / "metrics.json")]) == 2
+    assert "run `python -m deig_eval score` first" in capsys.readouterr().err
