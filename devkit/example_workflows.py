@@ -157,7 +157,7 @@ POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 6
              21: (40, 480), 22: (860, 40), 23: (860, 290), 24: (40, 660)}
 SIZES = {"DEIG_InstanceLayout": (440, 820), "KSampler": (320, 262), "SaveImage": (300, 300),
          "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300),
-         "CLIPTextEncode": (320, 180), "DEIG_LayoutToGLIGEN": (300, 160),
+         "CLIPTextEncode": (320, 140), "DEIG_LayoutToGLIGEN": (300, 160),
          "LoadImage": (320, 480)}  # the Vue renderer draws Load Image with its preview taller than classic
 
 
