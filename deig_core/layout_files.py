@@ -7,6 +7,8 @@ Formats (detected from the content, not the file name):
 * **DEIG-Bench** (``"deig-bench"``) - ``{"results": [{"image_id", "caption", "instances": [{"bbox",
   "description", "category", "eval_info"}, ...]}, ...]}`` (``deig_bench_coco.json``), or a bare list of
   such records; entry id = ``image_id``, else the position;
+* **InstDiff-Bench** (``"instdiff-bench"``) - a DEIG-Bench-shaped file marked ``"benchmark": "instdiff-bench"``
+  (what ``python -m deig_eval instdiff-bench`` builds from COCO; each instance also has ``"attribute"``);
 * **MIG-Bench** (``"mig-bench"``) - an object keyed by entry id: ``{"0": {"caption": ..., "segment": [{"bbox": [x1, y1,
   x2, y2] normalised, "label": "a red carrot"}, ...], "image_id": ...}, ...}`` (``mig_bench_coco.json``);
 * **JSON Lines** (``"jsonl"``) - one entry per line, each line any single-entry form above (an ``"id"`` field names it).
@@ -25,7 +27,7 @@ from typing import Any
 
 from .layout import Instance, LayoutError, decode_json, parse_instances, parse_layout
 
-FORMATS = ("editor-json", "deig-bench", "mig-bench", "jsonl")
+FORMATS = ("editor-json", "deig-bench", "instdiff-bench", "mig-bench", "jsonl")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ def parse_layout_document(text: str, where: str = "layout file") -> LayoutFile:
             isinstance(records, list) and records and all(_is_deig_record(e) for e in records)):
         entries = [_record_entry(e, "instances", str(e.get("image_id", i)) if isinstance(e, dict) else str(i),
                                  f"{where}: entry {i}") for i, e in enumerate(records)]
-        return LayoutFile("deig-bench", _unique(entries, where))
+        kind = "instdiff-bench" if isinstance(value, dict) and value.get("benchmark") == "instdiff-bench" else "deig-bench"
+        return LayoutFile(kind, _unique(entries, where))
     if isinstance(value, dict) and _is_mig_bench(value):
         entries = [_record_entry(e, "segment", str(k), f"{where}: entry {k!r}") for k, e in value.items()]
         return LayoutFile("mig-bench", _unique(entries, where))

@@ -27,6 +27,10 @@ class PromptFailed(RuntimeError):
     """The server refused the prompt or reported an execution error; ``str()`` is its message."""
 
 
+class PromptInvalid(PromptFailed):
+    """The server refused the prompt itself (HTTP 400: validation); every entry would meet it."""
+
+
 @dataclass(frozen=True)
 class OutputImage:
     filename: str
@@ -110,6 +114,8 @@ class ComfyClient:
 
     async def submit(self, prompt: dict) -> str:
         status, body = await self._request("POST", "/prompt", json={"prompt": prompt, "client_id": self.client_id})
+        if status == 400:
+            raise PromptInvalid(f"prompt refused (HTTP 400): {_error_text(body)}")
         if status != 200 or not isinstance(body, dict) or "prompt_id" not in body:
             raise PromptFailed(f"prompt refused (HTTP {status}): {_error_text(body)}")
         self.unfinished.add(body["prompt_id"])

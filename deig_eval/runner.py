@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import logging
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,8 +23,9 @@ from pathlib import Path
 from typing import Callable
 
 from ._core import LayoutEntry, dump_layout, read_layout_file
-from .client import ComfyClient, PromptFailed, PromptTimeout, ServerDown, output_images
+from .client import ComfyClient, PromptFailed, PromptInvalid, PromptTimeout, ServerDown, output_images
 from .manifest import Manifest, job_key
+from .preflight import check_resume, file_sha256, preflight, record_run
 from .progress import Progress
 from .workflow import Targets, is_ui_workflow, load_workflow, to_api
 
@@ -64,12 +66,18 @@ class RunConfig:
     caption_input: str | None = None
     seed_input: str | None = None
     image_node: str | None = None
+    allow_other_workflow: bool = False  # resume a run folder made with another workflow
 
     def __post_init__(self):
         for name, least, strict in (("timeout", 0, True), ("probe_every", 0, True), ("rejoin_within", 0, False)):
             value = getattr(self, name)
             if not (value > least if strict else value >= least):  # nan fails too
                 raise ValueError(f"RunConfig.{name} must be {'>' if strict else '>='} {least} seconds, not {value!r}")
+
+
+class RunStopped(RuntimeError):
+    """A server refused the workflow itself (validation) in the middle of a run: the run stops, what is
+    made stays in the manifest, and the rest is made by a rerun once the workflow or server is fixed."""
 
 
 @dataclass
@@ -156,6 +164,15 @@ class Scheduler:
                     group.discard(server)
             self._update()
 
+    async def halt(self) -> None:
+        """Stop handing out jobs: the pending ones stay unmade (neither made nor failed)."""
+        async with self.changed:
+            self.pending.clear()
+            self.live.clear()
+            self.away.clear()
+            self.over.set()
+            self.changed.notify_all()
+
     def _hand_back(self, job: Job, server: str, error: str) -> None:
         self.in_flight -= 1
         job.errors.append(f"{server}: {error}")
@@ -207,6 +224,13 @@ class _Run:
     manifest: Manifest
     progress: Progress
     summary: RunSummary
+    stopped: str | None = None  # why the run stopped (a server refused the workflow)
+
+    async def stop(self, why: str) -> None:
+        if self.stopped is None:
+            self.stopped = why
+            self.progress.say(f"stopping: {why}")
+        await self.sched.halt()
 
     async def lost(self, url: str, error: Exception, job: Job | None = None) -> None:
         self.summary.servers_lost[url] = str(error)
@@ -294,6 +318,9 @@ async def _worker(url: str, client: ComfyClient, run: _Run) -> bool:
         except (ServerDown, PromptTimeout) as e:
             await run.lost(url, e, job)
             return True
+        except PromptInvalid as e:
+            await run.stop(f"server {url} refused the workflow for entry {job.entry.entry_id} seed {job.seed}: {e}")
+            return False
         except PromptFailed as e:
             run.progress.say(f"entry {job.entry.entry_id} seed {job.seed} failed on {url}: {e}")
             await sched.retry(job, url, str(e))
@@ -327,13 +354,23 @@ async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=Non
     manifest = Manifest(cfg.out_dir)
     jobs = [Job(e, s) for e in entries for s in cfg.seeds if job_key(e.entry_id, s) not in manifest.done]
     summary = RunSummary(skipped=len(entries) * len(cfg.seeds) - len(jobs))
-    progress = Progress(len(jobs), stream=stream)
     if not jobs:
-        progress.say(f"nothing to do: all {summary.skipped} images are in {manifest.path}")
+        (stream or sys.stderr).write(f"nothing to do: all {summary.skipped} images are in {manifest.path}\n")
         manifest.write_failed([])
         return summary
+    workflow_sha256 = file_sha256(cfg.workflow)
+    check_resume(cfg.out_dir, workflow_sha256, cfg.allow_other_workflow)
     api_prompt = await _api_prompt(cfg)
     targets = Targets.find(api_prompt, cfg.layout_input, cfg.caption_input, cfg.seed_input, cfg.image_node)
+    versions = await preflight(list(dict.fromkeys(cfg.servers)), targets.fill(api_prompt, jobs[0].entry, jobs[0].seed))
+    record_run(cfg.out_dir, {
+        "workflow": str(cfg.workflow), "workflow_sha256": workflow_sha256, "bench": str(cfg.bench),
+        "bench_sha256": file_sha256(cfg.bench), "comfyui_versions": versions,
+        "arguments": {"seeds": cfg.seeds, "limit": cfg.limit, "timeout": cfg.timeout, "probe_every": cfg.probe_every,
+                      "rejoin_within": cfg.rejoin_within, "layout_input": cfg.layout_input,
+                      "caption_input": cfg.caption_input, "seed_input": cfg.seed_input,
+                      "image_node": cfg.image_node, "allow_other_workflow": cfg.allow_other_workflow}})
+    progress = Progress(len(jobs), stream=stream)
     progress.say(f"{len(jobs)} images to make ({summary.skipped} already in the manifest) on "
                  f"{len(cfg.servers)} server(s)")
 
@@ -354,4 +391,7 @@ async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=Non
     manifest.write_failed(summary.failed)
     progress.close()
     summary.seconds = time.monotonic() - started
+    if run.stopped:
+        raise RunStopped(f"{run.stopped}; {summary.made} image(s) made are in {manifest.path}, the rest is made by "
+                         f"a rerun once the workflow or the server is fixed")
     return summary

@@ -4,7 +4,8 @@
 checkpoint under the names the workflows use, a small SD1.5 LoRA, a full-size SD1.5 ControlNet, the tiny T5 folder as
 ``text_encoders/flan-t5-xl`` and DEIG weights (official key layout, full-size fusers, narrow IDE)
 as ``deig/model.pth`` (the released file's name and pickle layout, which the workflows load) and
-``deig/deig.safetensors`` (the converted form). Everything is cached and linked, built once.
+``deig/deig.safetensors`` (the converted form), and a full-size GLIGEN textbox model as
+``gligen/gligen_sd14_textbox_pruned.safetensors``. Everything is cached and linked, built once.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from safetensors.torch import save_file
 
 from . import paths
 from .cache import cached_build
-from .synthetic_models import (_link, populate_models_tree, sd15_checkpoint, sd15_controlnet, synthetic_deig_config,
-                               synthetic_deig_state_dict, t5_encoder_dir)
+from .synthetic_models import (_link, gligen_textbox, populate_models_tree, sd15_checkpoint, sd15_controlnet,
+                               synthetic_deig_config, synthetic_deig_state_dict, t5_encoder_dir)
 
 CHECKPOINTS = ("v1-5-pruned-emaonly-fp16.safetensors", "realisticVisionV60B1_v51VAE.safetensors")
 LORA = "add_detail.safetensors"
@@ -25,6 +26,7 @@ CONTROLNET = "control_v11p_sd15_openpose.safetensors"
 DEIG = "deig.safetensors"
 DEIG_RELEASE = "model.pth"
 T5 = "flan-t5-xl"
+GLIGEN = "gligen_sd14_textbox_pruned.safetensors"
 VERSION = 2
 
 
@@ -78,6 +80,7 @@ def install_example_models(root: Path) -> Path:
     _link(deig_release_weights(), root / "deig" / DEIG_RELEASE)
     (root / "controlnet").mkdir(exist_ok=True)
     _link(sd15_controlnet(), root / "controlnet" / CONTROLNET)
+    _link(gligen_textbox(), root / "gligen" / GLIGEN)
     return root
 
 

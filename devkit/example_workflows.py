@@ -40,6 +40,10 @@ SOCKETS = {
     "ControlNetApplyAdvanced": ([("positive", "CONDITIONING"), ("negative", "CONDITIONING"),
                                  ("control_net", "CONTROL_NET"), ("image", "IMAGE"), ("vae", "VAE")],
                                 [("positive", "CONDITIONING"), ("negative", "CONDITIONING")]),
+    "GLIGENLoader": ([], [("GLIGEN", "GLIGEN")]),
+    "CLIPTextEncode": ([("clip", "CLIP")], [("CONDITIONING", "CONDITIONING")]),
+    "DEIG_LayoutToGLIGEN": ([("conditioning", "CONDITIONING"), ("clip", "CLIP"), ("gligen", "GLIGEN"),
+                             ("layout", "DEIG_LAYOUT"), ("latent", "LATENT")], [("CONDITIONING", "CONDITIONING")]),
     "Note": ([], []),  # frontend-only: carries the workflow's description, never sent to the server
 }
 # Files with a published download, by widget value: where ComfyUI's frontend may fetch them from and
@@ -48,7 +52,9 @@ SOCKETS = {
 # (a community fine-tune, a LoRA, the T5 folder) are described in the workflow's Note instead.
 SD15 = "v1-5-pruned-emaonly-fp16.safetensors"
 DEIG_WEIGHTS = "model.pth"
+GLIGEN = "gligen_sd14_textbox_pruned.safetensors"
 MODEL_SOURCES = {
+    GLIGEN: ("https://huggingface.co/comfyanonymous/GLIGEN_pruned_safetensors/resolve/main/" + GLIGEN, "gligen"),
     SD15: ("https://huggingface.co/Comfy-Org/stable-diffusion-v1-5-archive/resolve/main/" + SD15, "checkpoints"),
     DEIG_WEIGHTS: ("https://huggingface.co/dushy5/DEIG/resolve/main/model.pth", "deig"),
 }
@@ -91,6 +97,28 @@ def deig_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, lo
     return extend(nodes) if extend else nodes
 
 
+def gligen_graph(ckpt, prompt, instances, note, width=512, height=512, seed=42, negative=NEGATIVE,
+                 sampler=(30, 7.5, "euler", "normal")):
+    """The GLIGEN baseline with a DEIG layout: the caption by CLIPTextEncode, every instance added as a
+    GLIGEN text box by DEIG Layout to GLIGEN, the plain checkpoint's model sampled."""
+    return [
+        (15, "Note", [], [note]), (1, "CheckpointLoaderSimple", [], [ckpt]),
+        (21, "GLIGENLoader", [], [GLIGEN]),
+        (4, "DEIG_InstanceLayout", [], [layout(*instances), width, height]),
+        (22, "CLIPTextEncode", [("clip", (1, 1))], [prompt]),
+        (23, "CLIPTextEncode", [("clip", (1, 1))], [negative]),
+        (8, "EmptyLatentImage", [], [width, height, 1]),
+        (24, "DEIG_LayoutToGLIGEN", [("conditioning", (22, 0)), ("clip", (1, 1)), ("gligen", (21, 0)),
+                                     ("layout", (4, 0)), ("latent", (8, 0))], []),
+        (9, "KSampler", [("model", (1, 0)), ("positive", (24, 0)), ("negative", (23, 0)), ("latent_image", (8, 0))],
+         [seed, "fixed", *sampler, 1.0]),
+        (10, "VAEDecode", [("samples", (9, 0)), ("vae", (1, 2))], []),
+        (11, "SaveImage", [("images", (10, 0))], ["GLIGEN"]),
+        (12, "DEIG_PreviewLayout", [("image", (10, 0)), ("layout", (4, 0))], []),
+        (14, "SaveImage", [("images", (12, 0))], ["GLIGEN_layout"]),
+    ]
+
+
 def _relink(nodes, nid, **links):
     """Point some inputs of node ``nid`` at other sources."""
     return [(i, t, [(name, links.get(name, src)) for name, src in ins], w) if i == nid else (i, t, ins, w)
@@ -124,9 +152,11 @@ def with_hires_fix(nodes):
 POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 660), 5: (40, 840), 4: (380, 40),
              6: (860, 40), 7: (860, 290), 8: (860, 500), 9: (1220, 40), 10: (1580, 40), 11: (1580, 220),
              12: (1580, 590), 14: (1920, 590),
-             16: (1920, 40), 17: (1220, 460), 18: (1920, 200), 19: (1920, 40), 20: (1220, 460)}
+             16: (1920, 40), 17: (1220, 460), 18: (1920, 200), 19: (1920, 40), 20: (1220, 460),
+             21: (40, 480), 22: (860, 40), 23: (860, 290), 24: (40, 660)}
 SIZES = {"DEIG_InstanceLayout": (440, 820), "KSampler": (320, 262), "SaveImage": (300, 300),
          "DEIG_Encode": (320, 180), "DEIG_EncodeNegative": (320, 140), "Note": (740, 300),
+         "CLIPTextEncode": (320, 140), "DEIG_LayoutToGLIGEN": (300, 160),
          "LoadImage": (320, 480)}  # the Vue renderer draws Load Image with its preview taller than classic
 
 
@@ -220,9 +250,23 @@ model and conditionings; the layout follows the new size. 512x768 -> 768x1152.
 Models:
 * `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5
 """ + DEIG_MODELS),
+    "gligen_baseline": ("GLIGEN baseline: the same layout through GLIGEN", """The paper's baseline on your checkpoint: the caption through CLIP Text Encode, and every box of the DEIG
+layout added as a GLIGEN text box (its text encoded by the checkpoint's CLIP) by DEIG Layout to GLIGEN,
+then the plain model sampled. Run a bench through it with `python -m deig_eval run --caption-input
+22.text` and score it as a DEIG run to compare the two.
+
+Models:
+* `models/checkpoints/v1-5-pruned-emaonly-fp16.safetensors`: Stable Diffusion 1.5
+* `models/gligen/gligen_sd14_textbox_pruned.safetensors`: the GLIGEN textbox model"""),
 }
 
 WORKFLOWS = {
+    "gligen_baseline": dict(
+        build=gligen_graph, ckpt=SD15,
+        prompt="three friends standing on a sunny beach, photo, detailed",
+        instances=[((0.04, 0.18, 0.34, 0.98), "a woman in a white shirt and blue shorts"),
+                   ((0.36, 0.12, 0.66, 0.98), "a tall man in a green hoodie and black jeans"),
+                   ((0.68, 0.22, 0.97, 0.98), "a girl in a yellow summer dress and a straw hat")]),
     "deig_three_people": dict(
         negative=OFFICIAL_NEGATIVE, sampler=OFFICIAL_SAMPLER,
         ckpt=SD15,
@@ -314,7 +358,8 @@ def generated_files() -> dict:
     """File name in example_workflows/ -> its text (str) or, for thumbnails, a PIL image."""
     files = {}
     for name, graph in WORKFLOWS.items():
-        wf = ui_workflow(deig_graph(note=note_text(name), **graph), DESCRIPTIONS[name][0])
+        graph = dict(graph)
+        wf = ui_workflow(graph.pop("build", deig_graph)(note=note_text(name), **graph), DESCRIPTIONS[name][0])
         files[f"{name}.json"] = json.dumps(wf, indent=1, ensure_ascii=False) + "\n"
         files[f"{name}.jpg"] = thumbnail(wf, name)
     files["README.md"] = readme()

@@ -8,6 +8,10 @@
 * :func:`sd15_controlnet` - a full-size SD1.5 ControlNet in the original (``control_model.*``) format,
   from the host's ``comfy.cldm.cldm.ControlNet`` on the meta device; ``comfy.controlnet.load_controlnet``
   loads it.
+* :func:`gligen_textbox` - a full-size SD1.4/1.5 GLIGEN textbox model with the key names of
+  ``gligen_sd14_textbox_pruned.safetensors`` (16 ``...transformer_blocks.0.fuser.*`` gated self-attention
+  blocks and ``position_net.*``), shapes from the host's ``comfy.gligen`` classes on the meta device;
+  the stock GLIGENLoader loads it.
 * :func:`t5_encoder_dir` - a tiny Hugging Face T5 encoder folder with ComfyUI's real T5 tokenizer files.
 * :func:`populate_models_tree` - a ComfyUI models tree (checkpoints/, text_encoders/, deig/) of links.
 * :func:`synthetic_deig_config` / :func:`synthetic_deig_state_dict` - small DEIG weights in the official
@@ -152,8 +156,45 @@ def t5_encoder_dir(seed: int = 0, cache_dir: Path | None = None) -> Path:
     return cached_build(folder, lambda out: build_t5_encoder(out, seed), "synthetic T5 encoder")
 
 
+# ---------------------------------------------------------------------------------------------- GLIGEN
+# the SD1.5 UNet's transformer blocks (input 1, 2, 4, 5, 7, 8; middle; output 3..11) and their widths
+GLIGEN_BLOCKS = ([(f"input_blocks.{b}.1", c) for b, c in ((1, 320), (2, 320), (4, 640), (5, 640), (7, 1280), (8, 1280))]
+                 + [("middle_block.1", 1280)]
+                 + [(f"output_blocks.{b}.1", 1280 if b < 6 else 640 if b < 9 else 320) for b in range(3, 12)])
+
+
+def gligen_textbox_shapes() -> dict:
+    """Key -> shape of an SD1.x GLIGEN textbox model (CLIP-L width 768), from the host's classes."""
+    ensure_comfy()
+    import torch
+    import comfy.gligen
+
+    shapes = {}
+    with torch.device("meta"):
+        for block, width in GLIGEN_BLOCKS:
+            fuser = comfy.gligen.GatedSelfAttentionDense(width, 768, 8, width // 8)
+            prefix = f"model.diffusion_model.{block}.transformer_blocks.0.fuser."
+            shapes.update({prefix + k: tuple(v.shape) for k, v in fuser.state_dict().items()})
+        net = comfy.gligen.PositionNet(768, 768)
+        shapes.update({f"position_net.{k}": tuple(v.shape) for k, v in net.state_dict().items()})
+    return shapes
+
+
+def gligen_textbox(seed: int = 0, cache_dir: Path | None = None) -> Path:
+    """Full-size synthetic GLIGEN textbox model (fp16, ~0.4 GB), built once and cached."""
+    path = Path(cache_dir or paths.models_cache_dir()) / f"deig_synthetic_gligen_textbox_s{seed}_v{BUILDER_VERSION}.safetensors"
+
+    def build(out: Path) -> None:
+        import torch
+        from safetensors.torch import save_file
+
+        save_file(seeded_state_dict(gligen_textbox_shapes(), seed, torch.float16), str(out))
+
+    return cached_build(path, build, "synthetic GLIGEN textbox model")
+
+
 # ---------------------------------------------------------------------------------------------- tree
-MODEL_FOLDERS = ("checkpoints", "text_encoders", "deig", "loras", "vae", "embeddings")
+MODEL_FOLDERS = ("checkpoints", "text_encoders", "deig", "loras", "vae", "embeddings", "gligen")
 
 
 def populate_models_tree(root: Path, with_checkpoint: bool = True, with_t5: bool = True) -> dict[str, Path]:

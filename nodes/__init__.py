@@ -5,8 +5,8 @@ from typing_extensions import override
 
 from comfy_api.latest import ComfyExtension, io
 
-from . import (nodes_apply, nodes_batch, nodes_encode, nodes_layout, nodes_layout_boxes, nodes_layout_files,
-               nodes_loaders, nodes_preview, routes)
+from . import (nodes_apply, nodes_batch, nodes_encode, nodes_gligen, nodes_layout, nodes_layout_boxes,
+               nodes_layout_files, nodes_loaders, nodes_preview, routes)
 
 
 def _register_routes() -> None:
@@ -24,7 +24,8 @@ class DEIGExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
         return [*nodes_loaders.NODES, *nodes_layout.NODES, *nodes_layout_files.NODES, *nodes_layout_boxes.NODES,
-                *nodes_batch.NODES, *nodes_encode.NODES, *nodes_apply.NODES, *nodes_preview.NODES]
+                *nodes_batch.NODES, *nodes_encode.NODES, *nodes_apply.NODES, *nodes_preview.NODES,
+                *nodes_gligen.NODES]
 
 
 async def comfy_entrypoint() -> DEIGExtension:

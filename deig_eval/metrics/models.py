@@ -4,7 +4,8 @@
   box and text thresholds 0.25, then NMS at 0.8, as the official evaluation;
 * :class:`Segmenter` - SAM (``SamModel``): the best of three masks for a box prompt;
 * :class:`ClipScorer` - CLIP (``CLIPModel``, ViT-L/14 in the paper): mean image-text logit, of a whole
-  image with its caption or of an instance's crop with its description in the 80 ImageNet templates;
+  image with its caption or of an instance's crop with its description in the 80 ImageNet templates; and
+  unit-length embeddings for InstDiff-Bench's cosines and zero-shot attribute choice;
 * :class:`Judge` - Qwen2.5-VL (``Qwen2_5_VLForConditionalGeneration``): a yes/no question about a crop.
 
 Needs the extras in ``deig_eval/requirements-eval.txt`` (transformers, Pillow; ComfyUI's environment has
@@ -86,6 +87,10 @@ class Segmenter:
         return masks[0, best].numpy().astype(bool)
 
 
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    return x / torch.linalg.norm(x, dim=-1, keepdim=True)
+
+
 class ClipScorer:
     def __init__(self, path, device):
         from transformers import CLIPModel, CLIPProcessor
@@ -99,6 +104,19 @@ class ClipScorer:
         inputs = self.processor(text=texts, images=image, return_tensors="pt", padding=True,
                                 truncation=True).to(self.device)
         return float(self.model(**inputs).logits_per_image.float().mean())
+
+    @torch.no_grad()
+    def image_features(self, images: list) -> torch.Tensor:
+        """Unit-length image embeddings (N, D) of PIL images (the processor resizes them: bicubic, shortest
+        side, centre crop, as open_clip's preprocessing)."""
+        pixels = self.processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
+        return _unit(self.model.get_image_features(pixel_values=pixels).float())
+
+    @torch.no_grad()
+    def text_features(self, texts: list[str]) -> torch.Tensor:
+        """Unit-length text embeddings (N, D)."""
+        inputs = self.processor(text=texts, return_tensors="pt", padding=True, truncation=True).to(self.device)
+        return _unit(self.model.get_text_features(**inputs).float())
 
     def instance_score(self, image, box, description: str) -> float:
         """Local CLIP score of one instance: the crop of the normalised ``box``, resized (bilinear) back to

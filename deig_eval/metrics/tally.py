@@ -6,8 +6,9 @@ colour counts IoU 0, one not located counts its best IoU), and the image success
 DEIG-Bench (Table 1): MAA = share of instances located with the attributes judged right, for people by
 the number of colours described (C1..C3) and for objects by description strategy (L1 colour only,
 L2 + material, L3 + texture, L4 + material + texture); mIoU over all instances.
-Both: CLIP score = mean over images (image with caption); local CLIP score = mean over all instances of
+MIG-Bench and DEIG-Bench: CLIP score = mean over images (image with caption); local CLIP score = mean over all instances of
 all images (instance crop with its description in the 80 templates).
+InstDiff-Bench (Table 3): see :class:`AttributeBindingTally`.
 """
 from __future__ import annotations
 
@@ -116,3 +117,25 @@ class DeigTally:
                 "maa_object": {**{g: _ratio(*self.groups[g]) if g in self.groups else None for g in OBJECT_GROUPS},
                                "all": overall(OBJECT_GROUPS)},
                 "miou": self.iou.value, **self.clip.figures(), "images": self.images}
+
+
+class AttributeBindingTally:
+    """InstDiff-Bench (Table 3): per image, the mean over its scored instances of the crop-phrase CLIP cosine
+    and of the zero-shot attribute choice being right; then the mean over images (an image none of whose
+    instances could be cropped counts in neither)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.cosine = Mean()
+        self.accuracy = Mean()
+        self.images = 0
+
+    def add_image(self, cosines: list[float], correct: list[bool]) -> None:
+        self.images += 1
+        if cosines:
+            self.cosine.add(sum(cosines) / len(cosines))
+            self.accuracy.add(sum(bool(c) for c in correct) / len(correct))
+
+    def figures(self) -> dict:
+        return {"attribute_kind": self.kind, "attribute_clip": self.cosine.value,
+                "attribute_accuracy": self.accuracy.value, "images": self.images}

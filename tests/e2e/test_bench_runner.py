@@ -1,10 +1,11 @@
 """deig_eval's runner and the layout-file nodes through real ComfyUI servers (synthetic models, 64x64,
 one step): a dozen MIG-Bench entries over two servers, one of them killed mid-run; one server killed and
 started again, or frozen and resumed, which rejoins the run; the list-output graph for several entries in
-one queued prompt."""
+one queued prompt; the preflight, a workflow refused mid-run, and run.json."""
 import asyncio
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import aiohttp
 import pytest
 
 from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
-from comfyui_deig.deig_eval.runner import RunConfig, run_bench
+from comfyui_deig.deig_eval.preflight import PreflightError
+from comfyui_deig.deig_eval.runner import RunConfig, RunStopped, run_bench
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 from devkit.synthetic_layouts import mig_bench
 from devkit.example_models import install_example_models
 from devkit.paths import REPO_ROOT
-from devkit.server import ComfyServer, PromptError
+from devkit.server import ComfyServer, PromptError, free_port
 
 @pytest.fixture(scope="module")
 def api_prompt(comfy_server, models_dir):
@@ -114,8 +116,9 @@ def test_layout_from_file_picks_an_entry_by_index_and_names_a_bad_one(comfy_serv
         comfy_server.run(prompt(3), timeout=120)
 
 
-def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, api_prompt, tmp_path):
-    """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks."""
+def test_a_ui_workflow_naming_a_checkpoint_the_server_lacks_stops_before_any_entry(comfy_server, tmp_path):
+    """A UI workflow (converted with the server's /object_info) naming a checkpoint the server lacks: the
+    preflight names it, nothing is queued (was: every entry failed on every server)."""
     bench = tmp_path / "mig.json"
     bench.write_text(json.dumps(mig_bench(2)))
     broken = json.loads((REPO_ROOT / "example_workflows" / "deig_three_people.json").read_text())
@@ -124,12 +127,9 @@ def test_entries_a_server_refuses_end_in_failed_with_its_message(comfy_server, a
     (tmp_path / "broken.json").write_text(json.dumps(broken))
     cfg = RunConfig(bench=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
                     out_dir=tmp_path / "run", timeout=120)
-    summary = asyncio.run(run_bench(cfg))
-    assert summary.made == 0 and summary.servers_lost == {}
-    failed = read_jsonl(cfg.out_dir / FAILED)
-    assert sorted(f["entry_id"] for f in failed) == ["100", "101"]
-    assert all("no_such_checkpoint" in f["errors"][0] and comfy_server.base_url in f["errors"][0] for f in failed)
-    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == []
+    with pytest.raises(PreflightError, match=f"server {comfy_server.base_url}: .*no_such_checkpoint"):
+        asyncio.run(run_bench(cfg))
+    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == [] and not (cfg.out_dir / FAILED).exists()
 
 
 def test_a_server_that_hangs_past_the_timeout_hands_its_entry_to_the_other(comfy_server, models_dir, api_prompt,
@@ -255,3 +255,76 @@ def test_a_lone_server_frozen_then_resumed_rejoins_with_a_new_websocket(models_d
     numbered = sorted((h["prompt"][0], pid) for pid, h in history.items() if caption in json.dumps(h["prompt"][2]))
     record = next(r for r in records if r["entry_id"] == stuck[0])
     assert len(numbered) == 2 and record["prompt_id"] == numbered[1][1]  # the stuck prompt ended, unrecorded
+
+
+# --- preflight and run record: a server that lacks a model or a node, or cannot be reached, stops the run
+# before any entry with the problem named; a workflow the server refuses in the middle of a run (its
+# checkpoint removed after the first image) stops the run instead of failing every entry; run.json records
+# the run, and resuming with another workflow is refused unless asked for.
+
+def write(tmp_path, prompt, n=3):
+    (tmp_path / "mig.json").write_text(json.dumps(mig_bench(n)))
+    (tmp_path / "workflow.json").write_text(json.dumps(prompt))
+    return tmp_path / "mig.json", tmp_path / "workflow.json"
+
+
+def history_size(server):
+    return len(server.request("/history"))
+
+
+def test_preflight_names_each_servers_problem_before_any_entry(comfy_server, api_prompt, tmp_path):
+    prompt = json.loads(json.dumps(api_prompt))
+    set_inputs(prompt, "CheckpointLoaderSimple", ckpt_name="no_such_checkpoint.safetensors")
+    prompt["99"] = {"class_type": "DEIG_NoSuchNode", "inputs": {}}
+    bench, workflow = write(tmp_path, prompt)
+    nobody = f"http://127.0.0.1:{free_port()}"
+    before = history_size(comfy_server)
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, nobody], out_dir=tmp_path / "run",
+                    timeout=120)
+    with pytest.raises(PreflightError) as e:
+        asyncio.run(run_bench(cfg))
+    text = str(e.value)
+    assert "ckpt_name 'no_such_checkpoint.safetensors' is not one of this server's choices" in text
+    assert "node 99 (DEIG_NoSuchNode): no such node on this server - the DEIG pack is not loaded there" in text
+    assert f"server {nobody}: cannot reach it" in text
+    assert history_size(comfy_server) == before  # nothing was queued
+    assert read_jsonl(cfg.out_dir / "manifest.jsonl") == [] and not (cfg.out_dir / "run.json").exists()
+
+
+def test_a_workflow_refused_mid_run_stops_the_run(comfy_server, api_prompt, models_dir, tmp_path):
+    checkpoints = models_dir / "checkpoints"
+    vanishing = checkpoints / "evalbench_vanishing.safetensors"
+    loader = next(k for k, n in api_prompt.items() if n["class_type"] == "CheckpointLoaderSimple")
+    os.symlink((checkpoints / api_prompt[loader]["inputs"]["ckpt_name"]).resolve(), vanishing)
+    prompt = json.loads(json.dumps(api_prompt))
+    set_inputs(prompt, "CheckpointLoaderSimple", ckpt_name=vanishing.name)
+    bench, workflow = write(tmp_path, prompt, n=3)
+
+    def on_event(kind, server, job, *rest):  # the checkpoint goes away once the first image is made
+        if kind == "done" and vanishing.is_symlink():
+            vanishing.unlink()
+
+    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url], out_dir=tmp_path / "run",
+                    timeout=600)
+    try:
+        with pytest.raises(RunStopped) as e:
+            asyncio.run(run_bench(cfg, on_event=on_event))
+    finally:
+        if vanishing.is_symlink():
+            vanishing.unlink()
+    assert "refused the workflow for entry 101 seed 0" in str(e.value) and vanishing.name in str(e.value)
+    assert [r["entry_id"] for r in read_jsonl(cfg.out_dir / "manifest.jsonl")] == ["100"]
+    assert not (cfg.out_dir / FAILED).exists()  # the other entries are not failed: a rerun makes them
+    run = json.loads((cfg.out_dir / "run.json").read_text())["runs"][-1]
+    assert run["comfyui_versions"][comfy_server.base_url] and run["pack_version"]
+    assert len(run["workflow_sha256"]) == 64 and run["arguments"]["seeds"] == [0]
+
+    # resuming the folder with another workflow is refused before any server is asked ...
+    set_inputs(prompt, "KSampler", steps=2)
+    workflow.write_text(json.dumps(prompt))
+    with pytest.raises(PreflightError, match="holds a run made with another workflow"):
+        asyncio.run(run_bench(cfg))
+    # ... unless asked for (the checkpoint is gone: the preflight stops it, and names why)
+    cfg.allow_other_workflow = True
+    with pytest.raises(PreflightError, match="ckpt_name 'evalbench_vanishing.safetensors' is not one of this"):
+        asyncio.run(run_bench(cfg))

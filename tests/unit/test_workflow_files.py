@@ -87,7 +87,10 @@ def test_label_placement_is_checked_against_a_crowded_layout():
 
 def test_every_workflow_names_its_models():
     for name, (_, text) in DESCRIPTIONS.items():
-        assert "models/deig/model.pth" in text and "models/text_encoders/flan-t5-xl/" in text
+        if name.startswith("gligen"):  # the baseline: GLIGEN instead of DEIG's weights and T5
+            assert "models/gligen/gligen_sd14_textbox_pruned.safetensors" in text
+        else:
+            assert "models/deig/model.pth" in text and "models/text_encoders/flan-t5-xl/" in text
         assert "models/checkpoints/" in text
         assert f"## `{name}.json`" in generated_files()["README.md"]
 
@@ -104,7 +107,7 @@ def test_loaders_declare_downloadable_models_as_templates_do():
                 assert m["name"] in node["widgets_values"]
                 assert m["url"].startswith("https://huggingface.co/") and m["url"].endswith("/" + m["name"])
                 declared[node["type"]] = m
-        assert declared["DEIG_ModelLoader"]["directory"] == "deig"
+        assert declared.get("DEIG_ModelLoader", declared.get("GLIGENLoader"))["directory"] in ("deig", "gligen")
         if any(n["widgets_values"][:1] == ["v1-5-pruned-emaonly-fp16.safetensors"] for n in wf["nodes"]):
             assert declared["CheckpointLoaderSimple"]["directory"] == "checkpoints"
         assert {m["name"] for m in declared.values()} <= set(MODEL_SOURCES)

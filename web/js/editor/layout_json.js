@@ -181,7 +181,7 @@ export function serializeLayout(items) {
 // ---- layout documents (deig_core/layout_files.py) --------------------------------------------
 
 /** The document formats, by the backend's names (deig_core.layout_files.FORMATS). */
-export const FORMATS = ["editor-json", "deig-bench", "mig-bench", "jsonl"];
+export const FORMATS = ["editor-json", "deig-bench", "instdiff-bench", "mig-bench", "jsonl"];
 
 const entryOf = (entryId, caption, items) => ({ entryId, caption, items });
 const entryInstances = (list, where) => parseInstances(list, where, { requireText: true });
@@ -241,7 +241,8 @@ export function parseLayoutDocument(text, where = "layout file") {
   if ((isObject(value) && Array.isArray(records)) || (Array.isArray(records) && records.length && records.every(isDeigRecord))) {
     const entries = records.map((e, i) => recordEntry(e, "instances",
       isObject(e) && Object.hasOwn(e, "image_id") ? pyStr(e.image_id) : String(i), `${where}: entry ${i}`));
-    return { format: "deig-bench", entries: unique(entries, where) };
+    const format = isObject(value) && value.benchmark === "instdiff-bench" ? "instdiff-bench" : "deig-bench";
+    return { format, entries: unique(entries, where) };
   }
   if (isObject(value) && Object.keys(value).length && Object.values(value).every((v) => isObject(v) && Object.hasOwn(v, "segment"))) {
     const entries = Object.entries(value).map(([k, e]) => recordEntry(e, "segment", k, `${where}: entry '${k}'`));
