@@ -22,9 +22,21 @@ def instance_color(i: int) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+def _fitted(draw: ImageDraw.ImageDraw, label: str, font, max_width: float) -> str:
+    """``label``, or its longest start that fits in ``max_width`` pixels with "..." after it."""
+    if draw.textlength(label, font=font) <= max_width:
+        return label
+    cut = len(label)
+    while cut > 1 and draw.textlength(label[:cut] + "...", font=font) > max_width:
+        cut -= 1
+    return label[:cut] + "..."
+
+
 def draw_instances(image: Image.Image, instances: Iterable[Instance]) -> Image.Image:
     """A copy of ``image`` (as RGB) with each instance's box outlined in its colour and labelled
-    ``"<n>: <description>"`` (first 60 characters) on a black tag at its top-left corner."""
+    ``"<n>: <description>"`` (first 60 characters) on a black tag at its top-left corner. A tag stays
+    inside the picture: a label too wide for it is cut (ending in "..."), and a tag at the right or
+    bottom edge moves left or up."""
     img = image.convert("RGB")
     draw = ImageDraw.Draw(img)
     w, h = img.size
@@ -33,10 +45,12 @@ def draw_instances(image: Image.Image, instances: Iterable[Instance]) -> Image.I
         x1, y1, x2, y2 = inst.box
         color = instance_color(i)
         draw.rectangle([x1 * w, y1 * h, x2 * w - 1, y2 * h - 1], outline=color, width=max(2, w // 256))
-        label = f"{i + 1}: {inst.text}"[:60]
-        tx, ty = x1 * w + 3, y1 * h + 2
-        box = draw.textbbox((tx, ty), label, font=font)
-        draw.rectangle(box, fill=(0, 0, 0))
+        label = _fitted(draw, f"{i + 1}: {inst.text}"[:60], font, w - 3)
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+        # the tag's corner, moved left/up as far as it takes to end a pixel inside the picture's edge
+        tx = max(0.0, min(x1 * w + 3, w - 2 - right)) - left
+        ty = max(0.0, min(y1 * h + 2, h - 2 - bottom)) - top
+        draw.rectangle(draw.textbbox((tx, ty), label, font=font), fill=(0, 0, 0))
         draw.text((tx, ty), label, fill=color, font=font)
     return img
 
