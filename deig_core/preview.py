@@ -35,8 +35,8 @@ def _fitted(draw: ImageDraw.ImageDraw, label: str, font, max_width: float) -> st
 def draw_instances(image: Image.Image, instances: Iterable[Instance]) -> Image.Image:
     """A copy of ``image`` (as RGB) with each instance's box outlined in its colour and labelled
     ``"<n>: <description>"`` (first 60 characters) on a black tag at its top-left corner. A tag stays
-    inside the picture: a label too wide for it is cut (ending in "..."), and a tag at the right or
-    bottom edge moves left or up."""
+    inside the picture: a label too long for the room right of the corner is cut (ending in "..."), and
+    a tag at the right or bottom edge moves left or up."""
     img = image.convert("RGB")
     draw = ImageDraw.Draw(img)
     w, h = img.size
@@ -45,11 +45,14 @@ def draw_instances(image: Image.Image, instances: Iterable[Instance]) -> Image.I
         x1, y1, x2, y2 = inst.box
         color = instance_color(i)
         draw.rectangle([x1 * w, y1 * h, x2 * w - 1, y2 * h - 1], outline=color, width=max(2, w // 256))
-        label = _fitted(draw, f"{i + 1}: {inst.text}"[:60], font, w - 3)
+        tx, ty = x1 * w + 3, y1 * h + 2
+        # cut to the room right of the box's corner; where not even "<n>: ..." fits, the tag moves left
+        room = max(w - 2 - tx, min(draw.textlength(f"{i + 1}: ...", font=font), w - 3))
+        label = _fitted(draw, f"{i + 1}: {inst.text}"[:60], font, room)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        # the tag's corner, moved left/up as far as it takes to end a pixel inside the picture's edge
-        tx = max(0.0, min(x1 * w + 3, w - 2 - right)) - left
-        ty = max(0.0, min(y1 * h + 2, h - 2 - bottom)) - top
+        # the text's origin, moved left/up as far as it takes the tag to end a pixel inside the picture
+        tx = max(-left, min(tx, w - 2 - right))
+        ty = max(-top, min(ty, h - 2 - bottom))
         draw.rectangle(draw.textbbox((tx, ty), label, font=font), fill=(0, 0, 0))
         draw.text((tx, ty), label, fill=color, font=font)
     return img

@@ -34,4 +34,4 @@ def test_a_label_stays_inside_a_64x64_picture(box):
 def test_a_label_that_fits_is_drawn_whole_at_its_box_corner():
     big = draw_instances(Image.new("RGB", (512, 512), (255, 255, 255)), [Instance((0.1, 0.1, 0.5, 0.5), "a cat")])
     ys, xs = np.nonzero(_tags(big))
-    assert (xs.min(), ys.min()) == (round(0.1 * 512 + 3), pytest.approx(round(0.1 * 512 + 2), abs=1))
+    assert xs.min() == round(0.1 * 512 + 3) and abs(ys.min() - (0.1 * 512 + 2)) <= 3
