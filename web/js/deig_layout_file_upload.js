@@ -9,6 +9,7 @@
 
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
+import { loadMessages, t } from "./editor/i18n.js";
 
 const NODE_CLASSES = new Set(["DEIG_LayoutFromFile", "DEIG_LayoutsFromFile"]);
 const EXTENSION_NAME = "comfyui-deig.layout-file-upload";
@@ -62,16 +63,16 @@ async function uploadAndSelect(node, combo, file) {
   try {
     name = await uploadToInput(file);
   } catch (e) {
-    toast("error", "Layout file not uploaded", e.message);
+    toast("error", t("layoutFile.notUploaded"), e.message);
     return;
   }
   selectFile(node, combo, name);
   try {
     const { format, entries } = await summarise(name, node.comfyClass ?? node.type);
-    toast("success", "Layout file uploaded", `${name}: ${entries} ${FORMAT_NAMES[format] ?? format} ` +
-      `entr${entries === 1 ? "y" : "ies"}`);
+    toast("success", t("layoutFile.uploaded"),
+      `${name}: ${t("layoutFile.entries", { count: entries, format: FORMAT_NAMES[format] ?? format })}`);
   } catch (e) {
-    toast("error", `${name} cannot be used`, e.message);
+    toast("error", t("layoutFile.unusable", { file: name }), e.message);
   }
 }
 
@@ -108,6 +109,9 @@ function addUploadButton(node) {
 
 app.registerExtension({
   name: EXTENSION_NAME,
+  async init() {
+    await loadMessages(api, app);
+  },
   nodeCreated(node) {
     if (NODE_CLASSES.has(node.comfyClass ?? node.type)) addUploadButton(node);
   },
