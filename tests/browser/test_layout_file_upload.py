@@ -38,7 +38,7 @@ def test_upload_button_stores_lists_and_checks_the_file(comfy_server, browser, a
 
     r = _upload(browser, comfy_server, artifacts_dir, mode, "DEIG_LayoutsFromFile", good, "entries")
     before = r["before"]["DEIG_LayoutsFromFile"]
-    assert before["widgetNames"] == ["file", "start", "count", "choose a layout file to upload"]
+    assert before["widgetNames"] == ["file", "start", "count", "choose a layout file to upload", "deig_layout_file_note"]
     assert good.name not in before["options"]
     assert r["upload"]["accept"] == ".json,.jsonl,application/json"
     # The file is in the server's input folder, byte for byte, listed and chosen on the node.
