@@ -1,4 +1,4 @@
-// What the layout-file nodes say about their file, with no toast on the page (argv: MODE FILE): add
+// What the layout-file nodes say about their file, with nothing uploaded (so no toast) (argv: MODE FILE): add
 // DEIG Layouts from File and DEIG Layout from File, choose FILE (already in the input folder) in each
 // node's list as a person does, and read each node's note; then set start/count on the all-entries node
 // and read it again, then a start past the end. A screenshot of each step.
@@ -26,7 +26,6 @@ async function noteOf(page, id) {
         return t.height > 0 && t.bottom <= r.bottom + 1 && t.right <= r.right + 1;
       })(),
       promptInputs: output[String(id)]?.inputs ?? null,
-      toasts: document.querySelectorAll('.p-toast-message, [data-sonner-toast]').length,
     };
   }, { id, NOTE });
 }
