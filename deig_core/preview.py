@@ -44,7 +44,9 @@ def draw_instances(image: Image.Image, instances: Iterable[Instance]) -> Image.I
     for i, inst in enumerate(instances):
         x1, y1, x2, y2 = inst.box
         color = instance_color(i)
-        draw.rectangle([x1 * w, y1 * h, x2 * w - 1, y2 * h - 1], outline=color, width=max(2, w // 256))
+        # a box under a pixel or two wide (tiny pictures) is still drawn, as a pixel-wide outline
+        draw.rectangle([x1 * w, y1 * h, max(x1 * w, x2 * w - 1), max(y1 * h, y2 * h - 1)], outline=color,
+                       width=max(2, w // 256))
         tx, ty = x1 * w + 3, y1 * h + 2
         # cut to the room right of the box's corner; where not even "<n>: ..." fits, the tag moves left
         room = max(w - 2 - tx, min(draw.textlength(f"{i + 1}: ...", font=font), w - 3))

@@ -35,3 +35,10 @@ def test_a_label_that_fits_is_drawn_whole_at_its_box_corner():
     big = draw_instances(Image.new("RGB", (512, 512), (255, 255, 255)), [Instance((0.1, 0.1, 0.5, 0.5), "a cat")])
     ys, xs = np.nonzero(_tags(big))
     assert xs.min() == round(0.1 * 512 + 3) and abs(ys.min() - (0.1 * 512 + 2)) <= 3
+
+
+@pytest.mark.parametrize("size", [(8, 8), (1, 1), (64, 16)])
+def test_tiny_pictures_and_boxes_are_drawn_without_error(size):
+    img = draw_instances(Image.new("RGB", size, (255, 255, 255)),
+                         [Instance((0.9, 0.9, 1.0, 1.0), LONG), Instance((0.0, 0.0, 0.05, 0.05), "a cat")])
+    assert img.size == size
