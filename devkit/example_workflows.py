@@ -147,9 +147,10 @@ def with_hires_fix(nodes):
 
 
 # Columns with room for each node's height in both renderers (the Vue renderer draws most nodes taller;
+# the loaders grow by a few lines when their model file is missing: web/js/deig_model_file_note.js;
 # the layout node grows downwards with its list and notes, so nothing sits below it). The browser test
 # test_box_editor_newuser checks that no two node rectangles overlap.
-POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 660), 5: (40, 840), 4: (380, 40),
+POSITIONS = {15: (40, -340), 1: (40, 40), 13: (40, 240), 2: (40, 480), 3: (40, 740), 5: (40, 1000), 4: (380, 40),
              6: (860, 40), 7: (860, 290), 8: (860, 500), 9: (1220, 40), 10: (1580, 40), 11: (1580, 220),
              12: (1580, 590), 14: (1920, 590),
              16: (1920, 40), 17: (1220, 460), 18: (1920, 200), 19: (1920, 40), 20: (1220, 460),

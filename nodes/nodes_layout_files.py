@@ -103,7 +103,8 @@ class LayoutsFromFile(_LayoutFileNode):
             display_name=cls.NAME,
             category="DEIG",
             description="Every entry of a layout file as lists: the nodes after it run once per entry "
-                        "in one queued prompt.",
+                        "in one queued prompt. entry_id says which entry each image comes from: link it to "
+                        "Save Image's filename_prefix to name each image after its entry.",
             inputs=[_file_input(),
                     io.Int.Input("start", default=0, min=0, max=1_000_000, tooltip="First entry (0-based)"),
                     io.Int.Input("count", default=0, min=0, max=1_000_000,
@@ -111,7 +112,9 @@ class LayoutsFromFile(_LayoutFileNode):
             outputs=[LayoutSocket.Output(display_name="layout", is_output_list=True,
                                           tooltip="One layout per entry (a list: the nodes after it run once per entry)"),
                      io.String.Output(display_name="caption", is_output_list=True, tooltip="Each entry's caption"),
-                     io.String.Output(display_name="entry_id", is_output_list=True, tooltip="Each entry's id")],
+                     io.String.Output(display_name="entry_id", is_output_list=True,
+                                      tooltip="Each entry's id, in the order of the layouts: link it to Save "
+                                              "Image's filename_prefix to name each image after its entry")],
         )
 
     @classmethod

@@ -49,6 +49,14 @@ def _missing_model_message(kind: str, folder: str, name: str, hint: str) -> str:
     return f"{kind} '{name}' not found. Searched: {where}. {hint}"
 
 
+def _missing_deig_file(name: str) -> str | None:
+    """The loader's words for a DEIG weights file ``name`` that is not on disk, or None when it is."""
+    if folder_paths.get_full_path(DEIG_FOLDER, name) is not None:
+        return None
+    return _missing_model_message("DEIG Model Loader: input 'deig_name':", DEIG_FOLDER, name,
+                                  "Put deig.safetensors (converted) or the official model.pth there; see the README.")
+
+
 def deig_files() -> list[str]:
     return [f for f in folder_paths.get_filename_list(DEIG_FOLDER) if f.lower().endswith(WEIGHT_SUFFIXES)]
 
@@ -72,12 +80,16 @@ class DEIGModelLoader(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, deig_name):
+        # instead of the host's bare "Value not in list": which file is missing and where it goes
+        return _missing_deig_file(deig_name) or True
+
+    @classmethod
     def execute(cls, deig_name, dtype) -> io.NodeOutput:
+        missing = _missing_deig_file(deig_name)
+        if missing:
+            raise ValueError(missing)
         path = folder_paths.get_full_path(DEIG_FOLDER, deig_name)
-        if path is None:
-            raise ValueError(_missing_model_message(
-                "DEIG Model Loader: input 'deig_name':", DEIG_FOLDER, deig_name,
-                "Put deig.safetensors (converted) or the official model.pth there; see the README."))
         try:
             sd = load_weights(path)
             patcher = deig_patcher_from_state_dict(sd, _resolve_dtype(dtype, mm.get_torch_device()), source=path)
@@ -102,6 +114,15 @@ def t5_choices() -> list[str]:
             if f.endswith(".safetensors") and f.replace(os.sep, "/").split("/")[0] not in folders
             and is_t5_encoder_file(folder_paths.get_full_path(T5_FOLDER, f))]
     return sorted(dict.fromkeys(out))
+
+
+def _missing_t5(name: str) -> str | None:
+    """The loader's words for a T5 encoder ``name`` that is not on disk, or None when it is."""
+    if t5_path(name) is not None:
+        return None
+    return _missing_model_message(
+        "DEIG T5 Encoder Loader: input 't5_name':", T5_FOLDER, name,
+        "Put the Flan-T5-XL encoder folder there (e.g. models/text_encoders/flan-t5-xl/); see the README.")
 
 
 def t5_path(name: str) -> str | None:
@@ -160,12 +181,15 @@ class T5EncoderLoader(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, t5_name):
+        return _missing_t5(t5_name) or True
+
+    @classmethod
     def execute(cls, t5_name, dtype) -> io.NodeOutput:
+        missing = _missing_t5(t5_name)
+        if missing:
+            raise ValueError(missing)
         path = t5_path(t5_name)
-        if path is None:
-            raise ValueError(_missing_model_message(
-                "DEIG T5 Encoder Loader: input 't5_name':", T5_FOLDER, t5_name,
-                "Put the Flan-T5-XL encoder folder there (e.g. models/text_encoders/flan-t5-xl/); see the README."))
         load_device, offload = mm.text_encoder_device(), mm.text_encoder_offload_device()
         bar = comfy.utils.ProgressBar(2)
         try:

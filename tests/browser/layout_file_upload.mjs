@@ -49,7 +49,20 @@ function nextChooser(page) {
 /** Lines of the page's text that contain `text` (a toast's summary and detail; the frontends render
  * toasts differently, 1.32 with PrimeVue, 1.58 its own, so read what a person reads). */
 async function linesWith(page, text) {
-  return page.evaluate((text) => document.body.innerText.split('\n').filter((l) => l.includes(text)), text);
+  return page.evaluate(toastLines, text);
+}
+
+/** In the page: the shown texts that say `text` (each text's element, as a person reads it), leaving
+ * out the nodes' own notes, which say it too. */
+function toastLines(text) {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+    const el = t.parentElement;
+    if (!t.data.includes(text) || el.closest('.deig-node-note') || !el.getClientRects().length) continue;
+    out.push(el.innerText);
+  }
+  return out;
 }
 
 /** Screen point in the middle of node `id`'s body. */
@@ -105,7 +118,7 @@ async function upload(page, id, mode, file, expect, method) {
     accept = await chooser.element().getAttribute('accept');
     await chooser.setFiles(file);
   }
-  await page.waitForFunction((t) => document.body.innerText.includes(t), expect, { timeout: 20000, polling: 100 });
+  await page.waitForFunction(`(${toastLines})(${JSON.stringify(expect)}).length > 0`, null, { timeout: 20000, polling: 100 });
   return { accept, toast: (await linesWith(page, expect)).join('\n') };
 }
 
@@ -151,6 +164,11 @@ await runBrowser(async ({ page, baseUrl, artifactsDir, args }) => {
   }
   await page.screenshot({ path: join(artifactsDir, `${nodeClass}_before_${mode}.png`) });
   out.upload = await upload(page, id, mode, file, expect, method);
+  // the toast fades (4 s, an error's 10 s); the node's note still says what the file holds
+  await page.waitForFunction(`(${toastLines})(${JSON.stringify(expect)}).length === 0`, null, { timeout: 30000, polling: 200 });
+  out.noteAfterToast = await page.evaluate((id) => window.app.rootGraph.getNodeById(id).widgets
+    .find((w) => w.name === 'deig_layout_file_note')?.element?.innerText ?? null, id);
+  await page.screenshot({ path: join(artifactsDir, `${nodeClass}_after_toast_${mode}.png`) });
   out.graphNodes = await page.evaluate(() => window.app.rootGraph.nodes.map((n) => n.type).sort());
   if (method === 'drop-chained') out.otherAfterLayout = await page.evaluate(() => structuredClone(window.__deigOther));
   out.after = await view();

@@ -38,7 +38,7 @@ def test_upload_button_stores_lists_and_checks_the_file(comfy_server, browser, a
 
     r = _upload(browser, comfy_server, artifacts_dir, mode, "DEIG_LayoutsFromFile", good, "entries")
     before = r["before"]["DEIG_LayoutsFromFile"]
-    assert before["widgetNames"] == ["file", "start", "count", "choose a layout file to upload"]
+    assert before["widgetNames"] == ["file", "start", "count", "choose a layout file to upload", "deig_layout_file_note"]
     assert good.name not in before["options"]
     assert r["upload"]["accept"] == ".json,.jsonl,application/json"
     # The file is in the server's input folder, byte for byte, listed and chosen on the node.
@@ -46,6 +46,8 @@ def test_upload_button_stores_lists_and_checks_the_file(comfy_server, browser, a
     after = r["after"]["DEIG_LayoutsFromFile"]
     assert after["file"] == good.name and good.name in after["options"]
     assert "3 JSON Lines entries" in r["upload"]["toast"] and good.name in r["upload"]["toast"]
+    # after the toast has gone the node still says it, and what a run takes
+    assert f"{good.name}: 3 JSON Lines entries" in r["noteAfterToast"] and "count 0 = all" in r["noteAfterToast"]
     # Only the node's inputs are saved and sent: the button adds nothing to either.
     assert after["promptInputs"] == {"file": good.name, "start": 0, "count": 0}
     assert after["widgetsValues"][:3] == [good.name, 0, 0]
@@ -56,6 +58,7 @@ def test_upload_button_stores_lists_and_checks_the_file(comfy_server, browser, a
     r = _upload(browser, comfy_server, artifacts_dir, mode, "DEIG_LayoutFromFile", bad, "input 'file'")
     toast = r["upload"]["toast"]
     assert "DEIG Layout from File: input 'file'" in toast and "entry 0" in toast and bad.name in toast
+    assert "DEIG Layout from File: input 'file'" in r["noteAfterToast"]   # the refusal stays on the node
     one = r["after"]["DEIG_LayoutFromFile"]
     assert one["file"] == bad.name and one["promptInputs"] == {"file": bad.name, "index": 0}
     assert good.name in one["options"]   # the earlier upload is listed on a new page too

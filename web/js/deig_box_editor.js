@@ -12,6 +12,7 @@
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { BoxEditor, MIN_NODE_WIDTH } from "./editor/editor.js";
+import { loadMessages } from "./editor/i18n.js";
 import { replaceWidget, widgetOf } from "./editor/node_glue.js";
 import { drawOverview } from "./editor/overview.js";
 
@@ -92,6 +93,10 @@ function attach(node) {
 
 app.registerExtension({
   name: EXTENSION_NAME,
+  // The editor's words in the user's language are read before any node is made (the app awaits init).
+  async init() {
+    await loadMessages(api, app);
+  },
   // After a workflow is loaded: every link and widget value is in place, so the size rule and the
   // background apply at once (not only when the pointer first enters the editor).
   afterConfigureGraph() {

@@ -1,6 +1,7 @@
 // Drawing of the editor canvas: background, latent grid, numbered boxes, handles.
 
 import { instanceColor, instanceFill, instanceInk } from "./colors.js";
+import { t } from "./i18n.js";
 import { clamp01, pyStrip } from "./layout_json.js";
 
 export const CANVAS_BG = "#1b1b1f";
@@ -99,7 +100,7 @@ function drawBox(ctx, scene, it, i, selected) {
   const room = W - lw - 6 * k;
   if (room > 24 * k) {
     ctx.font = `${12 * k}px sans-serif`;
-    let shown = noText ? "(no description)" : scene.labels[i];
+    let shown = noText ? t("editor.noDescription") : scene.labels[i];
     while (shown.length > 1 && ctx.measureText(shown).width > room) shown = shown.slice(0, -2) + "…";
     ctx.fillStyle = "rgba(0,0,0,0.55)";
     ctx.fillRect(X + lw, Y, ctx.measureText(shown).width + 6 * k, lh);

@@ -8,6 +8,7 @@
 // animation frame (requestRender), never inside the event.
 
 import { drawScene } from "./canvas_draw.js";
+import { t } from "./i18n.js";
 import { clamp01, MIN_BOX_SIDE } from "./layout_json.js";
 
 const HANDLE_PX = 7;          // handle size on screen (hit area: 2 px more on each side)
@@ -38,8 +39,7 @@ export class CanvasView {
     c.className = "deig-be-canvas";
     c.tabIndex = 0;
     c.setAttribute("role", "application");
-    c.setAttribute("aria-label", "Box editor: drag to draw a box; arrows move the selected box, "
-      + "Shift+arrows resize it, Delete removes it, [ and ] pick the previous/next box, N adds one");
+    c.setAttribute("aria-label", t("editor.canvasLabel"));
     // The frontend's graph-level undo and change tracking ignore key presses whose focused element
     // reports type "textarea" (its rule for text fields with their own history). This element has
     // its own undo, so it reports that type; without it Ctrl+Z here would also undo the graph.
@@ -257,7 +257,7 @@ export class CanvasView {
       this.hover = hover;
       // The full description of the box under the pointer, as a tooltip.
       const it = this.state.items[hover];
-      this.canvas.title = it ? `${hover + 1}: ${it.text || "(no description)"}` : "";
+      this.canvas.title = it ? `${hover + 1}: ${it.text || t("editor.noDescription")}` : "";
       this.requestRender();
     }
   }

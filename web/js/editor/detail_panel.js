@@ -4,6 +4,7 @@
 
 import { instanceColor, instanceInk } from "./colors.js";
 import { el, setField } from "./dom.js";
+import { t } from "./i18n.js";
 import { MIN_BOX_SIDE, pyStrip } from "./layout_json.js";
 
 const NAMES = ["x1", "y1", "x2", "y2"];
@@ -19,14 +20,13 @@ export function coordProblem(box, j, value, w, h) {
   const size = j % 2 ? h : w;
   const name = NAMES[j];
   // The JSON view's rule (layout_json.js outsideMessage) in pixels; typed pixels get no edge tolerance.
-  if (value < 0 || value > size) {
-    return `${name} = ${fmtPx(value)} px is outside the image: coordinates must be between 0 and ${size} px (the image is ${w}×${h})`;
-  }
+  if (value < 0 || value > size) return t("detail.outside", { name, value: fmtPx(value), size, w, h });
   const other = j < 2 ? j + 2 : j - 2;
   const otherPx = fmtPx(box[other] * size);
   const min = Math.max(1 / size, 2 * MIN_BOX_SIDE) * size;
-  if (j < 2 && value > box[other] * size - min) return `${name} = ${fmtPx(value)} must stay below ${NAMES[other]} = ${otherPx}; move ${NAMES[other]} first`;
-  if (j >= 2 && value < box[other] * size + min) return `${name} = ${fmtPx(value)} must stay above ${NAMES[other]} = ${otherPx}; move ${NAMES[other]} first`;
+  const words = { name, value: fmtPx(value), other: NAMES[other], otherValue: otherPx };
+  if (j < 2 && value > box[other] * size - min) return t("detail.below", words);
+  if (j >= 2 && value < box[other] * size + min) return t("detail.above", words);
   return null;
 }
 
@@ -41,8 +41,8 @@ export class DetailPanel {
     this.title = el("span", "deig-be-detail-title");
     this.tokens = el("span", "deig-be-tok");
     head.append(this.badge, this.title, this.tokens);
-    this.text = el("textarea", "deig-be-text", { rows: 2, placeholder: "describe this instance (colour, material, details)" });
-    this.text.setAttribute("aria-label", "Description of the selected box");
+    this.text = el("textarea", "deig-be-text", { rows: 2, placeholder: t("detail.placeholder") });
+    this.text.setAttribute("aria-label", t("detail.textLabel"));
     this.text.addEventListener("input", () => {
       const i = this.state.selected;
       if (i >= 0) this.state.setText(i, this.text.value);
@@ -52,7 +52,7 @@ export class DetailPanel {
       const label = el("label", "deig-be-coord");
       const input = el("input", "deig-be-num", { type: "number", step: "1", min: "0" });
       input.dataset.coord = name;
-      input.setAttribute("aria-label", `${name} in image pixels`);
+      input.setAttribute("aria-label", t("detail.coordLabel", { name }));
       input.addEventListener("change", () => this._applyCoord(j, input));
       input.addEventListener("keydown", (e) => { if (e.key === "Enter") this._applyCoord(j, input); });
       label.append(el("span", "", { textContent: name }), input);
@@ -110,8 +110,7 @@ export class DetailPanel {
       this.badge.textContent = "–";
       this.badge.style.background = "transparent";
       this.badge.style.color = "inherit";
-      this.title.textContent = this.state.items.length ? "no box selected: click one to edit it"
-        : "no boxes yet: drag on the canvas to draw one";
+      this.title.textContent = t(this.state.items.length ? "detail.noneSelected" : "detail.noBoxes");
       this.title.classList.remove("deig-be-warn");
       this.tokens.textContent = "";
       this.text.value = "";
@@ -126,10 +125,10 @@ export class DetailPanel {
     this.badge.textContent = String(i + 1);
     this.badge.style.background = instanceColor(i);
     this.badge.style.color = instanceInk(i);
-    this.title.textContent = pyStrip(it.text) ? `instance ${i + 1}` : `instance ${i + 1}: needs a description`;
+    this.title.textContent = t(pyStrip(it.text) ? "detail.instance" : "detail.instanceNeedsText", { n: i + 1 });
     this.title.classList.toggle("deig-be-warn", !pyStrip(it.text));
     const tok = this.host.tokens(i);
-    this.tokens.textContent = tok ? `${tok.count}/${tok.max} T5 tokens${tok.count > tok.max ? ": the rest is cut" : ""}` : "";
+    this.tokens.textContent = tok ? t(tok.count > tok.max ? "detail.tokensCut" : "detail.tokens", tok) : "";
     this.tokens.classList.toggle("deig-be-over", !!tok && tok.count > tok.max);
     setField(this.text, it.text);
     this.text.readOnly = ro;
@@ -144,6 +143,6 @@ export class DetailPanel {
       input.max = String(j % 2 ? h : w);
       input.readOnly = ro;
     });
-    this.unit.textContent = `pixels of the ${w}×${h} image`;
+    this.unit.textContent = t("detail.unit", { w, h });
   }
 }

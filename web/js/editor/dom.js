@@ -18,8 +18,3 @@ export function button(text, title, onClick, cls = "deig-be-btn") {
 export function setField(input, value) {
   if (document.activeElement !== input && input.value !== value) input.value = value;
 }
-
-/** "1 box" / "3 boxes". */
-export function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}

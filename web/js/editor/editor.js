@@ -4,6 +4,7 @@
 import { CanvasView } from "./canvas_view.js";
 import { DetailPanel } from "./detail_panel.js";
 import { button, el } from "./dom.js";
+import { t } from "./i18n.js";
 import { openIoDialog } from "./io_dialog.js";
 import { missingText } from "./layout_json.js";
 import { ListView } from "./list_view.js";
@@ -82,21 +83,21 @@ export class BoxEditor {
     this.list = new ListView(this.state, host);
 
     const tb = el("div", "deig-be-toolbar");
-    this.btnAdd = button("+ Box", "Add a box in the middle (N on the canvas)", () => { this.view.addDefaultBox(); });
-    this.btnDelete = button("Delete", "Delete the selected box (Delete key on the canvas)", () => this.state.remove());
-    this.btnUndo = button("Undo", "Undo (Ctrl+Z on the canvas)", () => this.state.undo());
-    this.btnRedo = button("Redo", "Redo (Ctrl+Shift+Z or Ctrl+Y on the canvas)", () => this.state.redo());
-    const snapLabel = el("label", "deig-be-toggle", { title: "Snap edges to the 8-pixel latent grid" });
+    this.btnAdd = button(t("editor.add"), t("editor.addTip"), () => { this.view.addDefaultBox(); });
+    this.btnDelete = button(t("editor.delete"), t("editor.deleteTip"), () => this.state.remove());
+    this.btnUndo = button(t("editor.undo"), t("editor.undoTip"), () => this.state.undo());
+    this.btnRedo = button(t("editor.redo"), t("editor.redoTip"), () => this.state.redo());
+    const snapLabel = el("label", "deig-be-toggle", { title: t("editor.snapTip") });
     this.snapBox = el("input", "", { type: "checkbox" });
     this.snapBox.addEventListener("change", () => { this.snap = this.snapBox.checked; this._savePrefs(); this._renderSoon(); });
-    snapLabel.append(this.snapBox, "snap 8px");
-    const bgLabel = el("label", "deig-be-toggle", { title: "Show the connected/last image under the boxes" });
+    snapLabel.append(this.snapBox, t("editor.snap"));
+    const bgLabel = el("label", "deig-be-toggle", { title: t("editor.imageTip") });
     this.bgBox = el("input", "", { type: "checkbox", checked: true });
     this.bgBox.addEventListener("change", () => { this.showBackground = this.bgBox.checked; this._savePrefs(); this.refresh(); });
-    bgLabel.append(this.bgBox, "image");
+    bgLabel.append(this.bgBox, t("editor.image"));
     this.bgLabel = bgLabel;
-    this.btnIO = button("Import/Export", "Import or export layout JSON (also DEIG-Bench entries)", () => this.openIO());
-    this.btnRaw = button("JSON", "Show or hide the raw layout JSON", () => this.toggleRaw());
+    this.btnIO = button(t("editor.io"), t("editor.ioTip"), () => this.openIO());
+    this.btnRaw = button(t("editor.json"), t("editor.jsonTip"), () => this.toggleRaw());
     tb.append(this.btnAdd, this.btnDelete, this.btnUndo, this.btnRedo, snapLabel, bgLabel, this.btnIO, this.btnRaw);
 
     this.statusView = new StatusView();
@@ -105,15 +106,15 @@ export class BoxEditor {
     this.errorBox.setAttribute("role", "alert");
     this.errorText = el("div", "");
     this.errorBox.append(this.errorText,
-      button("Reset to empty layout", "Discard the stored value and start with no boxes", () => this.state.reset()),
-      button("Edit JSON", "Fix the stored value by hand", () => this.toggleRaw(true)));
+      button(t("editor.reset"), t("editor.resetTip"), () => this.state.reset()),
+      button(t("editor.editJson"), t("editor.editJsonTip"), () => this.toggleRaw(true)));
 
     this.stage = el("div", "deig-be-stage");
     this.stage.append(this.view.canvas);
 
     this.raw = el("div", "deig-be-raw", { hidden: true });
     this.rawText = el("textarea", "deig-be-raw-text", { rows: 4, spellcheck: false });
-    this.rawText.setAttribute("aria-label", "Raw layout JSON");
+    this.rawText.setAttribute("aria-label", t("editor.rawLabel"));
     this.rawText.addEventListener("input", () => this.state.load(this.rawText.value, { keepHistory: true }));
     this.raw.append(this.rawText);
 
@@ -367,7 +368,7 @@ export class BoxEditor {
     const st = this.state;
     const ro = this.readOnly();
     this.errorBox.hidden = !st.error;
-    this.errorText.textContent = st.error ? `The stored layout cannot be used: ${st.error}` : "";
+    this.errorText.textContent = st.error ? t("editor.storedUnusable", { error: st.error }) : "";
     this.statusView.update({
       size: this.size, count: st.items.length, readOnly: ro, missingText: missingText(st.items),
       bgLabel: this.bgInfo && this.showBackground ? this.bgInfo.label : null,
@@ -375,8 +376,7 @@ export class BoxEditor {
     });
     this._growSoon();   // notes or list rows may need more room than the node has (classic canvas)
     this.bgLabel.classList.toggle("deig-be-dim", !this.bgInfo && this.showBackground);
-    this.bgLabel.title = this.bgInfo || !this.showBackground ? "Show the connected/last image under the boxes"
-      : "No image found: connect a LoadImage (masks input or next to a node this layout feeds) or run the graph";
+    this.bgLabel.title = this.bgInfo || !this.showBackground ? t("editor.imageTip") : t("editor.noImageTip");
     this.btnUndo.disabled = !st.canUndo;
     this.btnRedo.disabled = !st.canRedo;
     this.btnDelete.disabled = ro || st.selected < 0;

@@ -4,7 +4,10 @@
 // The <dialog> lives in document.body only while open.
 
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 import { entryAt, parseLayoutDocument, serializeLayout } from "./layout_json.js";
+
+const DOWNLOAD_NAME = "deig_layout.json";
 
 /**
  * Open the dialog. `onImport(items, {append, caption, setPrompt})` applies an import; `getItems()`
@@ -13,64 +16,63 @@ import { entryAt, parseLayoutDocument, serializeLayout } from "./layout_json.js"
  */
 export function openIoDialog({ getItems, onImport, title = "DEIG layout", promptTarget = null }) {
   const dlg = el("dialog", "deig-be-dialog");
-  dlg.setAttribute("aria-label", `${title}: import and export`);
+  dlg.setAttribute("aria-label", t("io.label", { title }));
   const head = el("div", "deig-be-dialog-head");
-  const close = el("button", "deig-be-btn", { type: "button", textContent: "Close" });
-  head.append(el("strong", "", { textContent: `${title}: import / export` }), close);
+  const close = el("button", "deig-be-btn", { type: "button", textContent: t("io.close") });
+  head.append(el("strong", "", { textContent: t("io.heading", { title }) }), close);
 
   // ---- import ----
   const imp = el("section", "deig-be-dialog-sec");
-  imp.append(el("h4", "", { textContent: "Import" }));
+  imp.append(el("h4", "", { textContent: t("io.import") }));
   const hint = el("p", "deig-be-hint", {
-    textContent: 'Paste a layout ([{"box": [x1, y1, x2, y2], "text": "..."}], coordinates 0..1) or a '
-      + 'DEIG-Bench, MIG-Bench or JSON Lines file, or open a .json/.jsonl file.',
+    textContent: t("io.hint", { layout: '[{"box": [x1, y1, x2, y2], "text": "..."}]' }),
   });
-  const input = el("textarea", "deig-be-io-text", { rows: 6, placeholder: "paste JSON here", spellcheck: false });
-  input.setAttribute("aria-label", "Layout JSON to import");
+  const input = el("textarea", "deig-be-io-text", { rows: 6, placeholder: t("io.placeholder"), spellcheck: false });
+  input.setAttribute("aria-label", t("io.importLabel"));
   const file = el("input", "deig-be-file", { type: "file", accept: ".json,.jsonl,application/json,text/plain" });
-  file.setAttribute("aria-label", "Layout JSON file");
+  file.setAttribute("aria-label", t("io.fileLabel"));
   const benchRow = el("div", "deig-be-bench");
   benchRow.hidden = true;
   const benchIndex = el("input", "deig-be-num", { type: "number", min: "0", step: "1", value: "0" });
-  benchIndex.setAttribute("aria-label", "Entry index");
+  benchIndex.setAttribute("aria-label", t("io.benchIndex"));
   const benchInfo = el("span", "deig-be-bench-info");
-  const benchLabel = el("label", "", { textContent: "Entry " });
+  const benchLabel = el("label", "", { textContent: t("io.benchEntry") });
   benchLabel.append(benchIndex);
   // The entry's caption is the global prompt for DEIG Encode; offer it for the clipboard.
-  const copyCaption = el("button", "deig-be-btn", { type: "button", textContent: "Copy caption" });
+  const copyCaption = el("button", "deig-be-btn", { type: "button", textContent: t("io.copyCaption") });
   let caption = "";
   copyCaption.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(caption);
-      show("caption copied", false);
+      show(t("io.captionCopied"), false);
     } catch {
-      show(`caption: ${caption}`, false);
+      show(t("io.caption", { caption }), false);
     }
   });
   benchRow.append(benchLabel, benchInfo, copyCaption);
   // ... or straight into the prompt of the DEIG Encode this layout feeds, undone with the boxes.
   const promptLabel = el("label", "deig-be-toggle deig-be-set-prompt", { hidden: true });
   const setPrompt = el("input", "", { type: "checkbox", checked: !!promptTarget });
-  promptLabel.append(setPrompt, ` put the caption into ${promptTarget}'s prompt (one undo step with the boxes)`);
+  promptLabel.append(setPrompt, t("io.setPrompt", { target: promptTarget }));
   const modeRow = el("div", "deig-be-mode");
   const replace = el("input", "", { type: "radio", name: `deig-mode-${Date.now()}`, checked: true, value: "replace" });
   const append = el("input", "", { type: "radio", name: replace.name, value: "append" });
-  const lr = el("label", ""); lr.append(replace, " replace boxes");
-  const la = el("label", ""); la.append(append, " append to boxes");
+  const lr = el("label", ""); lr.append(replace, t("io.replace"));
+  const la = el("label", ""); la.append(append, t("io.append"));
   modeRow.append(lr, la);
-  const importBtn = el("button", "deig-be-btn deig-be-primary", { type: "button", textContent: "Import" });
+  const importBtn = el("button", "deig-be-btn deig-be-primary", { type: "button", textContent: t("io.import") });
   const msg = el("div", "deig-be-io-msg");
   msg.setAttribute("role", "status");
   imp.append(hint, input, file, benchRow, promptLabel, modeRow, importBtn, msg);
 
   // ---- export ----
   const exp = el("section", "deig-be-dialog-sec");
-  exp.append(el("h4", "", { textContent: "Export" }));
+  exp.append(el("h4", "", { textContent: t("io.export") }));
   const out = el("textarea", "deig-be-io-out", { rows: 4, readOnly: true, spellcheck: false });
-  out.setAttribute("aria-label", "Current layout JSON");
+  out.setAttribute("aria-label", t("io.exportLabel"));
   out.value = serializeLayout(getItems());
-  const copy = el("button", "deig-be-btn", { type: "button", textContent: "Copy" });
-  const download = el("button", "deig-be-btn", { type: "button", textContent: "Download .json" });
+  const copy = el("button", "deig-be-btn", { type: "button", textContent: t("io.copy") });
+  const download = el("button", "deig-be-btn", { type: "button", textContent: t("io.download") });
   const expMsg = el("span", "deig-be-io-msg");
   exp.append(out, copy, download, expMsg);
 
@@ -99,8 +101,7 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
       benchIndex.max = String(parsed.entries.length - 1);
       updateBench();
     } else {
-      const n = parsed.entries[0].items.length;
-      show(`${n} box${n === 1 ? "" : "es"} ready to import`, false);
+      show(t("io.ready", { count: parsed.entries[0].items.length }), false);
     }
   };
   const updateBench = () => {
@@ -108,13 +109,13 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
     try {
       const entry = entryAt(parsed, Number(benchIndex.value));
       caption = entry.caption;
-      benchInfo.textContent = `of ${parsed.entries.length}: ${entry.items.length} instances, caption "${caption}"`;
+      benchInfo.textContent = t("io.benchInfo", { total: parsed.entries.length, count: entry.items.length, caption });
       copyCaption.disabled = !caption;
       show("", false);
     } catch (e) {
       caption = "";
       copyCaption.disabled = true;
-      benchInfo.textContent = `of ${parsed.entries.length}`;
+      benchInfo.textContent = t("io.benchOf", { total: parsed.entries.length });
       show(e.message, true);
     }
   };
@@ -126,13 +127,13 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
     try {
       input.value = await f.text();
     } catch (e) {
-      show(`could not read ${f.name}: ${e.message}`, true);
+      show(t("io.unreadable", { file: f.name, error: e.message }), true);
       return;
     }
     reparse();
   });
   importBtn.addEventListener("click", () => {
-    if (!parsed) { reparse(); if (!parsed) { if (!msg.textContent) show("nothing to import", true); return; } }
+    if (!parsed) { reparse(); if (!parsed) { if (!msg.textContent) show(t("io.nothing"), true); return; } }
     let items, entryCaption = null;
     try {
       if (benchRow.hidden) items = parsed.entries[0].items;
@@ -148,23 +149,23 @@ export function openIoDialog({ getItems, onImport, title = "DEIG layout", prompt
   copy.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(out.value);
-      expMsg.textContent = "copied";
+      expMsg.textContent = t("io.copied");
     } catch {
       out.focus();
       out.select();
       const ok = document.execCommand && document.execCommand("copy");
-      expMsg.textContent = ok ? "copied" : "select the text and copy it (clipboard not available)";
+      expMsg.textContent = ok ? t("io.copied") : t("io.copyByHand");
     }
   });
   download.addEventListener("click", () => {
     const blob = new Blob([out.value], { type: "application/json" });
     const url = URL.createObjectURL(blob);
-    const a = el("a", "deig-be-download", { href: url, download: "deig_layout.json", hidden: true });
+    const a = el("a", "deig-be-download", { href: url, download: DOWNLOAD_NAME, hidden: true });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 0);
-    expMsg.textContent = "downloaded deig_layout.json";
+    expMsg.textContent = t("io.downloaded", { file: DOWNLOAD_NAME });
   });
 
   // Keys typed here must not reach the app's shortcuts; Escape still closes the dialog.

@@ -4,6 +4,7 @@
 
 import { instanceColor, instanceInk } from "./colors.js";
 import { el, setField } from "./dom.js";
+import { t } from "./i18n.js";
 import { pyStrip } from "./layout_json.js";
 
 export const LIST_ROWS = 8;
@@ -15,11 +16,11 @@ export class ListView {
     this.host = host;   // {readOnly(), tokens(i)}
     this.root = el("div", "deig-be-listbox");
     this.list = el("ol", "deig-be-list");
-    this.list.setAttribute("aria-label", "Instances");
+    this.list.setAttribute("aria-label", t("list.label"));
     this.list.style.setProperty("--deig-rows", String(LIST_ROWS));
     this.list.dataset.captureWheel = "true";
     this.more = el("div", "deig-be-more", { hidden: true });
-    this.track = el("div", "deig-be-track", { hidden: true, title: "More rows: scroll the list (click here to page)" });
+    this.track = el("div", "deig-be-track", { hidden: true, title: t("list.more") });
     this.thumb = el("div", "deig-be-thumb");
     this.track.append(this.thumb);
     this.track.addEventListener("pointerdown", (e) => {
@@ -38,12 +39,12 @@ export class ListView {
 
   _makeRow() {
     const row = el("li", "deig-be-row");
-    const badge = el("button", "deig-be-badge", { type: "button", title: "Select this box" });
-    const text = el("input", "deig-be-row-text", { type: "text", placeholder: "description" });
+    const badge = el("button", "deig-be-badge", { type: "button", title: t("list.select") });
+    const text = el("input", "deig-be-row-text", { type: "text", placeholder: t("list.placeholder") });
     const tok = el("span", "deig-be-tok");
-    const up = el("button", "deig-be-icon", { type: "button", textContent: "▲", title: "Move up (lower number)" });
-    const down = el("button", "deig-be-icon", { type: "button", textContent: "▼", title: "Move down (higher number)" });
-    const del = el("button", "deig-be-icon deig-be-danger", { type: "button", textContent: "✕", title: "Delete this box" });
+    const up = el("button", "deig-be-icon", { type: "button", textContent: "▲", title: t("list.up") });
+    const down = el("button", "deig-be-icon", { type: "button", textContent: "▼", title: t("list.down") });
+    const del = el("button", "deig-be-icon deig-be-danger", { type: "button", textContent: "✕", title: t("list.remove") });
     row.append(badge, text, tok, up, down, del);
     const r = { row, badge, text, tok, up, down, del, index: -1 };
     badge.addEventListener("click", () => this.state.select(r.index));
@@ -65,9 +66,9 @@ export class ListView {
     const below = Math.round(Math.max(0, l.scrollHeight - l.clientHeight - l.scrollTop) / rowH);
     const above = Math.round(l.scrollTop / rowH);
     const parts = [];
-    if (above > 0) parts.push(`${above} above`);
-    if (below > 0) parts.push(`${below} more below`);
-    this.more.textContent = parts.length ? `${parts.join(", ")}: scroll the list` : "";
+    if (above > 0) parts.push(t("list.above", { n: above }));
+    if (below > 0) parts.push(t("list.below", { n: below }));
+    this.more.textContent = parts.length ? t("list.scroll", { where: parts.join(", ") }) : "";
     this.more.hidden = !parts.length;
     const scrolls = l.scrollHeight > l.clientHeight + 1;
     this.track.hidden = !scrolls;
@@ -95,14 +96,14 @@ export class ListView {
       r.badge.textContent = String(i + 1);
       r.badge.style.background = instanceColor(i);
       r.badge.style.color = instanceInk(i);
-      r.badge.setAttribute("aria-label", `Select instance ${i + 1}`);
-      r.text.setAttribute("aria-label", `Description of instance ${i + 1}`);
+      r.badge.setAttribute("aria-label", t("list.selectInstance", { n: i + 1 }));
+      r.text.setAttribute("aria-label", t("list.instanceText", { n: i + 1 }));
       r.text.title = it.text;
       setField(r.text, it.text);
       r.text.readOnly = ro;
       const tok = this.host.tokens(i);
       r.tok.textContent = tok ? String(tok.count) : "";
-      r.tok.title = tok ? `${tok.count} of the ${tok.max} T5 tokens DEIG reads${tok.count > tok.max ? ": the rest is cut" : ""}` : "";
+      r.tok.title = tok ? t(tok.count > tok.max ? "list.tokensCut" : "list.tokens", tok) : "";
       r.tok.classList.toggle("deig-be-over", !!tok && tok.count > tok.max);
       r.up.disabled = ro || i === 0;
       r.down.disabled = ro || i === items.length - 1;

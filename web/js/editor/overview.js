@@ -3,7 +3,7 @@
 // canvas at the layout's aspect with the numbered boxes, labels scaled to stay readable.
 
 import { CANVAS_BG, drawScene } from "./canvas_draw.js";
-import { plural } from "./dom.js";
+import { t } from "./i18n.js";
 
 const MAX_FONT_SCALE = 4;
 
@@ -25,7 +25,7 @@ export function drawOverview(ctx, editor, { x, y, w, h, scale }) {
   ctx.font = `${12 * k}px sans-serif`;
   ctx.textBaseline = "middle";
   ctx.textAlign = "left";
-  ctx.fillText(`${iw}×${ih} · ${plural(editor.state.items.length, "box", "boxes")}`, x + 2, y + head / 2);
+  ctx.fillText(`${iw}×${ih} · ${t("editor.boxes", { count: editor.state.items.length })}`, x + 2, y + head / 2);
   ctx.translate(x + (w - cw) / 2, y + head);
   ctx.beginPath();
   ctx.rect(0, 0, cw, ch);

@@ -33,6 +33,11 @@ export async function tokenCounts(api, texts, t5Name, signal) {
 
 let lastModels = { key: null, promise: null };
 
+/** Ask again next time (model files may have been added: the frontend's lists were refreshed). */
+export function forgetMissingModels() {
+  lastModels = { key: null, promise: null };
+}
+
 /** Missing model files for `choices` ([{node, title, input, value}]): [{..., folder, paths}]. */
 export function missingModels(api, choices) {
   const key = JSON.stringify(choices);

@@ -3,6 +3,7 @@
 // loader (for token counts), and the model files the graph's loaders name.
 // Defensive like node_glue.js: a graph it does not understand gives "no answer", never an exception.
 
+import { t } from "./i18n.js";
 import {
   downstream, intValue, isImageLoader, label, latentSize, nodeImageUrl, originOf, upstreamNeighbours, widgetOf,
 } from "./node_glue.js";
@@ -13,18 +14,14 @@ const UPSTREAM_DEPTH = 4;
 // Loader widgets that name a model file (the server knows their folders: nodes/routes.py).
 export const MODEL_INPUTS = ["ckpt_name", "lora_name", "vae_name", "deig_name", "t5_name", "control_net_name", "unet_name"];
 
-/** The rule, in words, for the status line's tooltip. */
-export const SIZE_RULE = "The canvas has the size of the image this layout is drawn for, first found of: "
-  + "1. linked width/height inputs; 2. a Load Image on the masks input; 3. the image the layout generates into "
-  + "(the Empty Latent Image or Load Image feeding the sampler); 4. this node's own width/height. "
-  + "A connected image size wins over this node's width/height; nothing here changes a saved size.";
+// The rule, in words, is the status line's tooltip ("status.sizeRule" in locales/*/main.json).
 
 const classOf = (n) => n?.comfyClass || n?.type || "";
 /** Only output nodes show images (an image left in app.nodeOutputs under a reused id is not theirs). */
 const showsImages = (n) => n?.constructor?.nodeData?.output_node !== false;
 
 /**
- * The image size the layout is drawn for, by SIZE_RULE. `imageSize(url)` gives {w, h} of a loaded
+ * The image size the layout is drawn for, by the size rule ("status.sizeRule"). `imageSize(url)` gives {w, h} of a loaded
  * image or null (still loading). Returns {w, h, kind, label, own, watch}: `watch` lists the widgets
  * whose values decide the answer (the editor re-reads the graph when one of them changes).
  */
@@ -39,12 +36,12 @@ export function findSizeSource(node, app, api, imageSize) {
       const ww = widgetOf(ow.node, "value") ?? widgetOf(ow.node, ow.output);
       const hw = widgetOf(oh.node, "value") ?? widgetOf(oh.node, oh.output);
       const w = intValue(ww?.value), h = intValue(hw?.value);
-      if (w && h) return answer({ w, h }, "link", "the linked width/height inputs", [ww, hw]);
+      if (w && h) return answer({ w, h }, "link", t("status.linkedInputs"), [ww, hw]);
     }
     const m = originOf(node, "masks");
     if (m && isImageLoader(m.node)) {
       const s = imageSize(nodeImageUrl(m.node, app, api));
-      if (s) return answer(s, "image", `${label(m.node)} on masks`, [widgetOf(m.node, "image")]);
+      if (s) return answer(s, "image", t("status.onMasks", { node: label(m.node) }), [widgetOf(m.node, "image")]);
     }
     for (const d of downstream(node)) {
       for (const u of upstreamNeighbours(d, node)) {
@@ -59,7 +56,7 @@ export function findSizeSource(node, app, api, imageSize) {
       }
     }
   } catch { /* fall back to the widgets */ }
-  return answer(own, "widgets", "this node's width/height");
+  return answer(own, "widgets", t("status.ownSize"));
 }
 
 /**
@@ -81,9 +78,9 @@ export function linkWatchNodes(node) {
 /** Status-line words for a size answer: where it comes from and what it overrides. */
 export function sizeStatus(size) {
   const { w, h, kind, label: from, own } = size;
-  let text = `${w}×${h} from ${from}`;
-  if (kind === "widgets") return text;   // the tooltip (SIZE_RULE) says what a connection would change
-  else if (own.w !== w || own.h !== h) text += `; it wins over this node's ${own.w}×${own.h}`;
+  const text = t("status.sizeFrom", { w, h, source: from });
+  if (kind === "widgets") return text;   // the tooltip (the size rule) says what a connection would change
+  if (own.w !== w || own.h !== h) return t("status.sizeWins", { text, w: own.w, h: own.h });
   return text;
 }
 
@@ -148,12 +145,12 @@ export function findBackground(node, app, api) {
       if (classOf(d) !== PREVIEW_CLASS) continue;
       const o = originOf(d, "image");
       const shown = o && shownImageOf(o.node, app, api, d);
-      if (shown) return { url: shown.url, label: `last output of ${label(shown.node)}` };
+      if (shown) return { url: shown.url, label: t("status.lastOutput", { node: label(shown.node) }) };
     }
     for (const d of down) {
       if (isImageLoader(d) || classOf(d) === PREVIEW_CLASS || !showsImages(d) || throughPreview(d)) continue;
       const url = nodeImageUrl(d, app, api);
-      if (url) return { url, label: `last output of ${label(d)}` };
+      if (url) return { url, label: t("status.lastOutput", { node: label(d) }) };
     }
   } catch { /* no background */ }
   return null;

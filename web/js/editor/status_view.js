@@ -3,14 +3,15 @@
 // DEIG will do differently from what is drawn (descriptions cut at 128 T5 tokens, more boxes than
 // the 30 it was trained with).
 
-import { el, plural } from "./dom.js";
-import { SIZE_RULE, sizeStatus } from "./sources.js";
+import { el } from "./dom.js";
+import { t } from "./i18n.js";
+import { sizeStatus } from "./sources.js";
 
 /** DEIG was trained with up to this many instances (deig_core.layout.TRAINED_MAX_INSTANCES). */
 export const TRAINED_MAX_INSTANCES = 30;
 
 function modelLine(m) {
-  const what = m.value || "(no file chosen)";
+  const what = m.value || t("status.noFileChosen");
   const where = m.paths?.length ? m.paths[0] : `models/${m.folder}`;
   return `${what} → ${where}/  (${m.title} #${m.node})`;
 }
@@ -18,7 +19,7 @@ function modelLine(m) {
 export class StatusView {
   constructor() {
     this.status = el("div", "deig-be-status");
-    this.sizeText = el("span", "deig-be-size", { title: SIZE_RULE });
+    this.sizeText = el("span", "deig-be-size", { title: t("status.sizeRule") });
     this.countText = el("span", "deig-be-count");
     this.status.append(this.sizeText, this.countText);
     this.notes = el("div", "deig-be-notes");
@@ -36,23 +37,23 @@ export class StatusView {
   update(view) {
     const { size, count } = view;
     this.sizeText.textContent = sizeStatus(size);
-    this.countText.textContent = ` · ${plural(count, "box", "boxes")}` + (view.bgLabel ? ` · image: ${view.bgLabel}` : "");
+    this.countText.textContent = ` · ${t("editor.boxes", { count })}`
+      + (view.bgLabel ? ` · ${t("status.imageFrom", { source: view.bgLabel })}` : "");
 
     const lines = [];
-    if (view.readOnly) lines.push("The layout input is linked: this editor shows the stored value only.");
+    if (view.readOnly) lines.push(t("status.readOnly"));
     const missing = view.missingText;
     if (!view.readOnly && missing.length) {
-      lines.push(`Box${missing.length > 1 ? "es" : ""} ${missing.join(", ")} need${missing.length > 1 ? "" : "s"} a description before queueing.`);
+      lines.push(t("status.needsText", { count: missing.length, boxes: missing.join(", ") }));
     }
     const over = [];
     (view.tokens ?? []).forEach((t, i) => { if (t && t.count > t.max) over.push(`${i + 1} (${t.count})`); });
     if (over.length) {
       const max = view.tokens.find(Boolean).max;
-      lines.push(`Description${over.length > 1 ? "s" : ""} of box${over.length > 1 ? "es" : ""} ${over.join(", ")} `
-        + `exceed${over.length > 1 ? "" : "s"} ${max} T5 tokens: DEIG reads the first ${max}, the rest is cut.`);
+      lines.push(t("status.tooLong", { count: over.length, boxes: over.join(", "), max }));
     }
     if (count > TRAINED_MAX_INSTANCES) {
-      lines.push(`${count} boxes: DEIG was trained with up to ${TRAINED_MAX_INSTANCES}; expect weaker control above that.`);
+      lines.push(t("status.tooMany", { count, max: TRAINED_MAX_INSTANCES }));
     }
     this.note.textContent = lines.join("\n");
     this.note.hidden = !lines.length;
@@ -60,7 +61,7 @@ export class StatusView {
     const mm = view.missingModels ?? [];
     this.models.replaceChildren();
     if (mm.length) {
-      this.models.append(el("strong", "", { textContent: `Missing model file${mm.length > 1 ? "s" : ""} (the run would fail):` }));
+      this.models.append(el("strong", "", { textContent: t("status.missingModels", { count: mm.length }) }));
       const ul = el("ul", "");
       for (const m of mm) ul.append(el("li", "", { textContent: modelLine(m) }));
       this.models.append(ul);
