@@ -120,3 +120,23 @@ def test_comfyignore_leaves_out_dev_files_and_keeps_the_pack():
     assert any(f.startswith("example_workflows/") for f in archive)
     patterns = [ln.strip() for ln in (REPO / ".comfyignore").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert all(p.startswith("/") for p in patterns), "anchor every pattern to the pack's root"
+
+
+def test_no_dependency_floor_above_comfyuis_own():
+    """Installing the pack never upgrades what ComfyUI already pins a floor for (requirements.txt is what the
+    Manager pip-installs); the floor venv of `make test` uses exactly ComfyUI's transformers floor."""
+    host = {}
+    for line in (paths.host_dir() / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            req = Requirement(line)
+            host[req.name.lower()] = req
+    for ours in _requirements_txt():
+        theirs = host.get(ours.name.lower())
+        if theirs is None:
+            continue
+        our_floor = [Version(s.version) for s in ours.specifier if s.operator == ">="]
+        their_floor = [Version(s.version) for s in theirs.specifier if s.operator == ">="]
+        assert not our_floor or (their_floor and max(our_floor) <= max(their_floor)), f"{ours} above ComfyUI's {theirs}"
+    assert Version(paths.FLOOR_TRANSFORMERS) in host["transformers"].specifier
+    assert str(host["transformers"].specifier) == f">={paths.FLOOR_TRANSFORMERS}"
