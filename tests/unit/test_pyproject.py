@@ -114,7 +114,7 @@ def test_comfyignore_leaves_out_dev_files_and_keeps_the_pack():
     assert set(web_docs) <= archive
     for dev in ("tests/", "scripts/", ".ci/", "devkit/", "docs/", "package.json", "package-lock.json", "Makefile"):
         assert not any(f == dev or f.startswith(dev) for f in archive), dev
-    for runtime in ("__init__.py", "requirements.txt", "pyproject.toml", "LICENSE", "README.md", "node_list.json",
+    for runtime in ("__init__.py", "requirements.txt", "pyproject.toml", "LICENSE", "README.md", "node_list.json", "run_command.py",
                     "nodes/__init__.py", "deig_core/checkpoint.py", "deig_eval/__main__.py", "web/js/deig_box_editor.js"):
         assert runtime in archive, runtime
     assert any(f.startswith("example_workflows/") for f in archive)
