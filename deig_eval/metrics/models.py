@@ -37,7 +37,7 @@ def _folder(path, what: str) -> str:
     p = Path(path) if path else None
     if p is None or not p.is_dir():
         raise FileNotFoundError(f"{what}: model folder {path!r} does not exist (download it once, e.g. with "
-                                f"huggingface-cli download, and name the folder)")
+                                f"`hf download REPO --local-dir FOLDER`, and name the folder)")
     return str(p)
 
 
