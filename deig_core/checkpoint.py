@@ -92,11 +92,19 @@ _INERT_STAND_INS = [(type(name.rsplit(".", 1)[1], (InertObject,), {"pickled_as":
                     for name in sorted(INERT_GLOBALS)]
 
 
+# Renaming allowlist entries ((stand-in, "module.Name")) and the static scan need PyTorch 2.6; older ones read
+# tensors and containers only, and refuse a release that carries training state.
+_READS_TRAINING_STATE = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 6)
+
+
 @contextlib.contextmanager
 def _only_inert_globals():
     """PyTorch's allowlist beyond its defaults is the stand-ins alone while a file loads. Other packs' entries
     (ComfyUI allowlists the real ``numpy.dtype`` and numpy scalars) would otherwise build real objects, and
     one name with two entries would be a coin toss. The previous list is restored afterwards."""
+    if not _READS_TRAINING_STATE:
+        yield
+        return
     before = torch.serialization.get_safe_globals()
     torch.serialization.clear_safe_globals()
     torch.serialization.add_safe_globals(_INERT_STAND_INS)
@@ -122,7 +130,9 @@ def _refusal(path: str, what: str) -> UnsafeCheckpointError:
         "DEIG reads tensors and the training-time data trainers save beside them (OmegaConf configs, argparse "
         "arguments, numpy scalars, optimizer states), so the official model.pth loads as it is: if this file "
         "should be that release, download it again (`hf download dushy5/DEIG model.pth --local-dir deig-release`); "
-        "otherwise use DEIG weights only from a source you trust.")
+        "otherwise use DEIG weights only from a source you trust."
+        + ("" if _READS_TRAINING_STATE else f" (PyTorch {torch.__version__} reads tensors only: with PyTorch 2.6 or "
+           "newer the training-time data beside them is read too)"))
 
 
 def check_safetensors(path: str) -> None:
@@ -142,7 +152,7 @@ def load_pickle_weights(path: str):
             if f.read(1) != b"\x80":
                 raise CheckpointError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle)")
     try:
-        if is_zip:  # every class the pickle names, read without unpickling: refuse before loading anything
+        if is_zip and _READS_TRAINING_STATE:  # the classes the pickle names, read without unpickling
             refused = sorted({_python3_name(n) for n in torch.serialization.get_unsafe_globals_in_checkpoint(path)}
                              - INERT_GLOBALS)
             if refused:
