@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 PY := $(REPO)/.venv/bin/python
+FLOOR_PY = $(shell python3 $(REPO)/devkit/paths.py floor-python)
 HOST = $(shell python3 $(REPO)/devkit/paths.py host)
 PORT ?= 8188
 VECTORS ?= $(abspath $(REPO)/../shared/reference/deig_reference_vectors.safetensors)
@@ -13,8 +14,10 @@ PYTEST_ARGS ?=
 setup:
 	@bash $(REPO)/scripts/setup.sh
 
+# The whole suite, then the unit and integration tests again with ComfyUI's floor transformers (.venv-floor).
 test: setup
 	cd $(REPO) && $(PY) -m pytest $(PYTEST_ARGS)
+	cd $(REPO) && $(FLOOR_PY) -m pytest -m "unit or integration" -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: setup
 	cd $(REPO) && $(PY) scripts/demo.py

@@ -30,6 +30,16 @@ def check_tokenizer_folder(folder: str) -> None:
                                "copy them from the Flan-T5-XL download (or ComfyUI's comfy/text_encoders/t5_tokenizer)")
 
 
+def from_pretrained_dtype(dtype) -> dict:
+    """The ``from_pretrained`` keyword for the weights' dtype: ``dtype`` from transformers 4.56 (which deprecates
+    ``torch_dtype``), ``torch_dtype`` before it (ComfyUI 0.3.75 accepts transformers>=4.50.3, where ``dtype``
+    would be taken for a config field)."""
+    import transformers
+    from packaging.version import Version
+
+    return {"dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype": dtype}
+
+
 def load_tokenizer(folder: str):
     from transformers import AutoTokenizer
 
@@ -133,7 +143,7 @@ def load_t5_encoder(path: str, tokenizer_folder: str | None = None, dtype=torch.
         if not os.path.isfile(os.path.join(path, "config.json")):
             raise TextEncoderError(f"{path}: no config.json; expected a Hugging Face T5 encoder folder")
         tokenizer = load_tokenizer(tokenizer_folder or path)
-        model = T5EncoderModel.from_pretrained(path, dtype=dtype, use_safetensors=True)
+        model = T5EncoderModel.from_pretrained(path, use_safetensors=True, **from_pretrained_dtype(dtype))
     else:
         if not path.endswith(".safetensors"):
             raise TextEncoderError(f"{path}: a single-file T5 encoder must be .safetensors")

@@ -2,9 +2,12 @@
 layout and seed go, and fill them in.
 
 UI workflows (what the editor saves) become API prompts with the server's ``/object_info`` for the
-input order (:func:`to_api`): widget values are taken in the node's input order, skipping linked
-inputs; an INT input declared with ``control_after_generate`` carries one extra UI value
-(fixed/increment/...) that the API does not take.
+input order (:func:`to_api`), as the frontend's own "Export (API)" does: widget values are taken in the
+node's input order, skipping linked inputs; an INT input declared with ``control_after_generate`` carries
+one extra UI value (fixed/increment/...) that the API does not take. Nodes that live only in the frontend
+are resolved away: a link through Reroute nodes comes from the node before them, an input fed by a
+Primitive node gets the Primitive's value, Notes are dropped. Subgraphs are refused with a message that
+says to export the workflow with "Export (API)".
 
 Default targets: the layout goes into every ``DEIG_InstanceLayout.layout``, the caption into every
 ``DEIG_Encode.prompt``, the seed into every ``seed`` / ``noise_seed`` input that holds a number; images
@@ -20,9 +23,13 @@ from ._core import LayoutEntry, dump_layout
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 SKIPPED_MODES = {2, 4}  # muted, bypassed
-FRONTEND_ONLY = {"Note", "MarkdownNote"}  # nodes the editor never sends to the server
+REROUTE, PRIMITIVE = "Reroute", "PrimitiveNode"
+FRONTEND_ONLY = {"Note", "MarkdownNote", REROUTE, PRIMITIVE}  # nodes the frontend never sends to the server
 SEED_INPUTS = ("seed", "noise_seed")
 IMAGE_SAVERS = ("SaveImage",)
+
+
+_NO_VALUE = object()
 
 
 class WorkflowError(ValueError):
@@ -39,7 +46,24 @@ def is_ui_workflow(data: dict) -> bool:
 
 
 def to_api(workflow: dict, object_info: dict) -> dict:
+    if (workflow.get("definitions") or {}).get("subgraphs"):
+        raise WorkflowError("the workflow contains subgraphs, which deig_eval does not unpack: open it in ComfyUI, "
+                            "save it with Workflow > Export (API) and pass that file to --workflow")
+    nodes = {node["id"]: node for node in workflow["nodes"]}
     links = {link[0]: link for link in workflow["links"]}
+
+    def source(link_id):
+        """(node, output slot) whose value the link carries, through any Reroutes; None when nothing feeds it."""
+        seen = set()
+        while link_id in links and link_id not in seen:
+            seen.add(link_id)
+            _, src, slot, *_ = links[link_id]
+            node = nodes.get(src)
+            if node is None or node["type"] != REROUTE:
+                return (node, slot) if node is not None else None
+            link_id = next((i.get("link") for i in node.get("inputs", [])), None)
+        return None
+
     prompt = {}
     for node in workflow["nodes"]:
         if node.get("mode", 0) in SKIPPED_MODES or node["type"] in FRONTEND_ONLY:
@@ -47,22 +71,26 @@ def to_api(workflow: dict, object_info: dict) -> dict:
         info = object_info.get(node["type"])
         if info is None:
             raise WorkflowError(f"node {node['id']}: type {node['type']!r} is not installed on this server")
-        linked = {i["name"]: links[i["link"]] for i in node.get("inputs", []) if i.get("link") is not None}
+        linked = {i["name"]: source(i["link"]) for i in node.get("inputs", []) if i.get("link") is not None}
         values = list(node.get("widgets_values") or [])
         order = info.get("input_order") or {k: list(v) for k, v in info["input"].items()}
         inputs = {}
         for section in ("required", "optional"):
             for name in order.get(section, []):
                 spec = info["input"][section][name]
-                if name in linked:
-                    _, src, slot, *_ = linked[name]
-                    inputs[name] = [str(src), slot]
-                    if _is_widget(spec):  # a widget converted to an input still owns its value slot
-                        values.pop(0) if values else None
-                elif _is_widget(spec) and values:
-                    inputs[name] = values.pop(0)
-                    if len(spec) > 1 and isinstance(spec[1], dict) and spec[1].get("control_after_generate"):
-                        values.pop(0) if values else None
+                widget = _is_widget(spec)
+                value = values.pop(0) if widget and values else _NO_VALUE
+                if widget and len(spec) > 1 and isinstance(spec[1], dict) and spec[1].get("control_after_generate"):
+                    values.pop(0) if values else None
+                if name not in linked:
+                    if value is not _NO_VALUE:
+                        inputs[name] = value
+                elif linked[name] is not None:
+                    src, slot = linked[name]
+                    if src["type"] == PRIMITIVE:
+                        inputs[name] = (src.get("widgets_values") or [None])[0]
+                    else:
+                        inputs[name] = [str(src["id"]), slot]
         prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs}
     return prompt
 

@@ -7,7 +7,8 @@ The host is ``$COMFYUI_PATH`` when that is set (a user's own ComfyUI), else ``.h
 by ``make setup``.
 
 Command line: ``python3 devkit/paths.py KEY`` prints one path, KEY in
-``repo``, ``host``, ``venv``, ``python``, ``pkgs``, ``models-cache``, ``pack-link``, ``managed``.
+``repo``, ``host``, ``venv``, ``python``, ``floor-venv``, ``floor-python``, ``floor-transformers``,
+``floor-tokenizers``, ``pkgs``, ``models-cache``, ``pack-link``, ``managed``.
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ PINNED_FRONTEND = "1.32.9"         # the frontend ComfyUI 0.3.75 pins (installed
 NEW_FRONTEND = "1.58.1"            # newest comfyui-frontend-package, served with --front-end-root
 FRONTENDS = (PINNED_FRONTEND, NEW_FRONTEND)
 PACK_SUBPACKAGES = ("deig_core", "deig_eval")  # importable only as comfyui_deig.<name> in dev code
+# ComfyUI 0.3.75's own floor for transformers (its requirements.txt) and the tokenizers it accepts: the pack must
+# work there, so `make test` reruns the unit and integration tests in a venv with exactly these.
+FLOOR_TRANSFORMERS = "4.50.3"
+FLOOR_TOKENIZERS = "0.21.4"
 
 
 def host_dir() -> Path:
@@ -44,6 +49,16 @@ def venv_dir() -> Path:
 
 def venv_python() -> Path:
     return venv_dir() / "bin" / "python"
+
+
+def floor_venv_dir() -> Path:
+    """The venv with ComfyUI's floor transformers: its own transformers and tokenizers, everything else read
+    from ``venv_dir()`` through a .pth file (so it shares the same torch and host packages)."""
+    return REPO_ROOT / ".venv-floor"
+
+
+def floor_venv_python() -> Path:
+    return floor_venv_dir() / "bin" / "python"
 
 
 def pkgs_dir() -> Path:
@@ -127,6 +142,10 @@ _KEYS = {
     "host": host_dir,
     "venv": venv_dir,
     "python": venv_python,
+    "floor-venv": floor_venv_dir,
+    "floor-python": floor_venv_python,
+    "floor-transformers": lambda: FLOOR_TRANSFORMERS,
+    "floor-tokenizers": lambda: FLOOR_TOKENIZERS,
     "pkgs": pkgs_dir,
     "models-cache": models_cache_dir,
     "pack-link": pack_link,

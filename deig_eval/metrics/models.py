@@ -38,7 +38,7 @@ def _folder(path, what: str) -> str:
     p = Path(path) if path else None
     if p is None or not p.is_dir():
         raise FileNotFoundError(f"{what}: model folder {path!r} does not exist (download it once, e.g. with "
-                                f"huggingface-cli download, and name the folder)")
+                                f"`hf download REPO --local-dir FOLDER`, and name the folder)")
     return str(p)
 
 
@@ -142,12 +142,26 @@ class Judge:
         dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
         self.model = Qwen2_5_VLForConditionalGeneration.from_pretrained(path, torch_dtype=dtype).to(device).eval()
 
+    def _processable(self, image):
+        """The crop as the image processor takes it: before transformers 4.56 (ComfyUI's floor is 4.50.3) it
+        refuses a side under one merged patch (28 px) instead of scaling it up, so such a crop is scaled up here
+        (bicubic, aspect kept) to that side; newer versions get the crop unchanged and scale it themselves."""
+        import transformers
+        from packaging.version import Version
+
+        side = self.image_processor.patch_size * self.image_processor.merge_size
+        if min(image.size) >= side or Version(transformers.__version__) >= Version("4.56"):
+            return image
+        scale = side / min(image.size)
+        return image.resize((max(side, round(image.width * scale)), max(side, round(image.height * scale))),
+                            Image.BICUBIC)
+
     @torch.no_grad()
     def agrees(self, image, description: str, max_new_tokens: int = 16) -> bool:
         messages = [{"role": "user", "content": [{"type": "image"},
                                                  {"type": "text", "text": JUDGE_QUESTION.format(description)}]}]
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        pixels = self.image_processor(images=[image], return_tensors="pt")
+        pixels = self.image_processor(images=[self._processable(image)], return_tensors="pt")
         n_tokens = int(pixels["image_grid_thw"][0].prod()) // self.image_processor.merge_size ** 2
         text = text.replace(self.IMAGE_TOKEN, self.IMAGE_TOKEN * n_tokens, 1)
         inputs = {**self.tokenizer([text], return_tensors="pt"), **pixels}
