@@ -41,7 +41,8 @@ class LayoutToGLIGEN(io.ComfyNode):
                 LayoutSocket.Input("layout", tooltip="The layout (at most 30 instances: GLIGEN's limit)"),
                 io.Latent.Input("latent", tooltip="The latent that is sampled: its size places the boxes"),
             ],
-            outputs=[io.Conditioning.Output()],
+            outputs=[io.Conditioning.Output(tooltip="The conditioning with every instance as a GLIGEN text box: the "
+                                                              "positive input of the sampler")],
         )
 
     @classmethod
