@@ -56,12 +56,9 @@ def deig(ref):
     return deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
 
 
-def forward(model, x, t, grounding, context=None):
-    mm.load_models_gpu([model])
-    ctx = context if context is not None else torch.zeros(x.shape[0], *SD15_CONTEXT)
-    with torch.no_grad():
-        return model.model.diffusion_model(x, t, context=ctx, transformer_options=transformer_options_for_call(model),
-                                           **({"deig": grounding} if grounding is not None else {}))
+def forward(model, x, t, conditionings):
+    """eps of each CONDITIONING, computed as one sampler step computes it (the host's calc_cond_batch)."""
+    return sd15_unet.eps_through_cond_batch(model, x, t, conditionings)
 
 
 def cond_grounding(vec):
@@ -79,29 +76,38 @@ def test_parity_with_the_reference_vectors():
 def test_strength_zero_equals_unpatched_unet_with_same_ide_context(base, deig, ref):
     _, vec, _, _ = ref
     x, t = vec["in.x"], vec["in.timesteps"]
-    g = cond_grounding(vec)
-    patched = apply_deig(base, deig, Schedule(strength=0.0))
-    out = forward(patched, x, t, g)
+    positive = conditioning(cond_grounding(vec))
+    (out,) = forward(apply_deig(base, deig, Schedule(strength=0.0)), x, t, [positive])
     with torch.no_grad():
         ctx = deig.model.IDE(vec["in.context_t5"], t)
-    plain = forward(base, x, t, None, context=ctx)
+    (plain,) = forward(base, x, t, [[[ctx, {}]]])
     assert torch.equal(out, plain)
-    assert not torch.equal(forward(apply_deig(base, deig, Schedule()), x, t, g), plain)
+    assert not torch.equal(forward(apply_deig(base, deig, Schedule()), x, t, [positive])[0], plain)
 
 
 @pytest.mark.parametrize("order", ["cond_first", "uncond_first"])
 def test_cond_and_uncond_chunks_get_their_own_payloads(base, deig, ref, order):
     _, vec, _, _ = ref
     x, t = vec["in.x"], vec["in.timesteps"]
-    cond, uncond = cond_grounding(vec), Grounding.null(vec["in.uncond_context_t5"])
+    cond, uncond = conditioning(cond_grounding(vec)), conditioning(Grounding.null(vec["in.uncond_context_t5"]))
     m = apply_deig(base, deig, Schedule())
-    parts = [cond, uncond] if order == "cond_first" else [uncond, cond]
-    batched = forward(m, x.repeat(2, 1, 1, 1), t.repeat(2), Grounding.concat(parts))
-    ref_cond = vec["out.eps_cond"]
-    ref_uncond = vec["out.eps_uncond"]
-    got_cond, got_uncond = (batched[0], batched[1]) if order == "cond_first" else (batched[1], batched[0])
-    assert (got_cond - ref_cond[0]).abs().max() < 1e-4
-    assert (got_uncond - ref_uncond[0]).abs().max() < 1e-4
+    if order == "cond_first":
+        got_cond, got_uncond = forward(m, x, t, [cond, uncond])
+    else:
+        got_uncond, got_cond = forward(m, x, t, [uncond, cond])
+    assert (got_cond - vec["out.eps_cond"]).abs().max() < 1e-4
+    assert (got_uncond - vec["out.eps_uncond"]).abs().max() < 1e-4
+
+
+def test_unet_call_outside_a_cond_batch_is_refused(base, deig, ref):
+    """A direct UNet call has no step (no sigma, no IDE context): it is an error, not a full-strength guess."""
+    _, vec, _, _ = ref
+    m = apply_deig(base, deig, Schedule())
+    mm.load_models_gpu([m])
+    x, t = vec["in.x"], vec["in.timesteps"]
+    with torch.no_grad(), pytest.raises(ValueError, match="outside a sampler's cond batch"):
+        m.model.diffusion_model(x, t, context=torch.zeros(1, *SD15_CONTEXT),
+                                transformer_options=transformer_options_for_call(m), deig=cond_grounding(vec))
 
 
 def _patcher_state(m) -> tuple:
@@ -172,6 +178,11 @@ def test_same_model_with_and_without_deig(base, deig, conds, ref):
     plain_before = _sample(base, clip_like, clip_like)
     _sample(apply_deig(base, deig, Schedule()), *conds)
     assert torch.equal(_sample(base, clip_like, clip_like), plain_before)
+
+
+def test_deig_conditioning_on_a_model_without_deig_apply_is_refused(base, conds):
+    with pytest.raises(ValueError, match="Put DEIG Apply between"):
+        _sample(base, *conds)
 
 
 def test_patched_model_without_deig_conditioning_says_what_to_fix(base, deig):
