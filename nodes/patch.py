@@ -101,11 +101,16 @@ class Schedule:
             return float(self.strength)
         return None
 
-    def gate(self, sigma: float, model_sampling) -> float:
+    def bounds(self, model_sampling) -> tuple[float, float]:
+        """The sigmas where the gate turns on and off, from the host's ``percent_to_sigma``."""
+        return float(model_sampling.percent_to_sigma(self.start)), float(model_sampling.percent_to_sigma(self.end))
+
+    def gate(self, sigma: float, model_sampling, bounds: tuple[float, float] | None = None) -> float:
         """Gate scale at the step with noise level ``sigma``. The range test compares sigmas converted
-        with the host's ``percent_to_sigma``, exactly as ControlNet and GLIGEN timestep ranges do; the
-        fade is linear in the host's percent of this sigma."""
-        if sigma > model_sampling.percent_to_sigma(self.start) or sigma < model_sampling.percent_to_sigma(self.end):
+        with the host's ``percent_to_sigma`` (``bounds``, when already known), exactly as ControlNet and
+        GLIGEN timestep ranges do; the fade is linear in the host's percent of this sigma."""
+        high, low = bounds or self.bounds(model_sampling)
+        if sigma > high or sigma < low:
             return 0.0
         if self.fade <= 0:
             return float(self.strength)
@@ -131,12 +136,25 @@ class Sampling:
     ``checked``: the DEIG conditionings whose placeholder was compared (once per sampling; holding them
     keeps their ids unique while they are keys). ``contexts``: each conditioning's IDE output of the
     current step, keyed by the step's timestep tensor, which the extra passes of PAG/SAG reuse.
-    ``regions``: the ``Regions`` of each batch of layouts and latent size."""
+    ``regions``: the ``Regions`` of each batch of layouts and latent size. ``gates``: with a fade, the
+    schedule's gate at each sigma of the sampler's schedule, worked out when the sampling starts."""
 
-    def __init__(self):
+    def __init__(self, gates: dict[float, float] | None = None):
         self.checked: dict[int, object] = {}
         self.contexts: dict[tuple, tuple] = {}
         self.regions: dict[tuple, Regions] = {}
+        self.gates = gates or {}
+        self.bounds: tuple[float, float] | None = None
+
+    def gate(self, schedule: Schedule, timestep: torch.Tensor, model_sampling) -> float:
+        """The fuser gate of the step at ``timestep`` (sigmas)."""
+        if schedule.constant_gate is not None:
+            return schedule.constant_gate
+        if self.bounds is None:
+            self.bounds = schedule.bounds(model_sampling)
+        sigma = float(timestep.reshape(-1)[0])  # the one host read of a step, for a schedule that changes
+        gate = self.gates.get(sigma)
+        return schedule.gate(sigma, model_sampling, self.bounds) if gate is None else gate
 
     def regions_for(self, grounding: Grounding, latent_hw: tuple[int, int], device) -> Regions:
         keys = grounding.layout_keys
@@ -169,12 +187,18 @@ class DEIGPatch:
     def model(self):
         return self.deig_patcher.model
 
-    def outer_sample_wrapper(self, executor, *args, **kwargs):
+    def outer_sample_wrapper(self, executor, noise, latent_image, sampler, sigmas, *args, **kwargs):
         """One sampling: its ``Sampling`` lives in the guider's model_options for exactly this run."""
-        options = executor.class_obj.model_options.setdefault("transformer_options", {})
-        sampling = options[SAMPLING_KEY] = Sampling()
+        guider = executor.class_obj
+        gates = None
+        if self.schedule.constant_gate is None and self.schedule.fade > 0:  # the fade's bisections, once
+            model_sampling = guider.model_patcher.get_model_object("model_sampling")
+            bounds = self.schedule.bounds(model_sampling)
+            gates = {s: self.schedule.gate(s, model_sampling, bounds) for s in sigmas.reshape(-1).tolist()}
+        options = guider.model_options.setdefault("transformer_options", {})
+        sampling = options[SAMPLING_KEY] = Sampling(gates)
         try:
-            return executor(*args, **kwargs)
+            return executor(noise, latent_image, sampler, sigmas, *args, **kwargs)
         finally:
             options.pop(SAMPLING_KEY, None)
             sampling.close()
@@ -185,9 +209,7 @@ class DEIGPatch:
         transformer_options of every UNet call the batch makes."""
         # a cond batch outside a sampling (a tool calling calc_cond_batch) is its own one-call sampling
         sampling = model_options.get("transformer_options", {}).get(SAMPLING_KEY) or Sampling()
-        gate = self.schedule.constant_gate
-        if gate is None:  # the one host read of a step, only for a schedule that changes over the sampling
-            gate = self.schedule.gate(float(timestep.reshape(-1)[0]), model.model_sampling)
+        gate = sampling.gate(self.schedule, timestep, model.model_sampling)
         t = model.model_sampling.timestep(timestep.reshape(-1)).float()
         dtype = model.manual_cast_dtype or model.get_dtype()
         resolved = [None if c is None else [self._with_ide_context(sampling, x, timestep, t, x_in.device, dtype)

@@ -24,6 +24,7 @@ from comfyui_deig.nodes.nodes_apply import check_compatible  # noqa: E402
 from comfyui_deig.nodes.nodes_encode import SD15_CONTEXT, conditioning  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict  # noqa: E402
 from comfyui_deig.nodes.patch import Schedule, apply_deig  # noqa: E402
+from devkit.host_reads import HostReads  # noqa: E402
 from devkit.sd15_unet import transformer_options_for_call  # noqa: E402
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
@@ -56,9 +57,9 @@ def deig(ref):
     return deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
 
 
-def forward(model, x, t, conditionings):
+def forward(model, x, t, conditionings, load_models=True):
     """eps of each CONDITIONING, computed as one sampler step computes it (the host's calc_cond_batch)."""
-    return sd15_unet.eps_through_cond_batch(model, x, t, conditionings)
+    return sd15_unet.eps_through_cond_batch(model, x, t, conditionings, load_models)
 
 
 def cond_grounding(vec):
@@ -191,6 +192,28 @@ def test_patched_model_without_deig_conditioning_says_what_to_fix(base, deig):
         _sample(apply_deig(base, deig, Schedule()), clip_like, clip_like)
 
 
+def _host_reads_per_step(model, positive, negative) -> tuple[int, dict]:
+    """Host reads of tensor values that one more sampling step adds (3 steps minus 2 steps)."""
+    counts = []
+    for steps in (2, 3):
+        with HostReads() as reads:
+            _sample(model, positive, negative, steps=steps)
+        counts.append(reads.by_op)
+    return sum(counts[1].values()) - sum(counts[0].values()), dict(counts[1] - counts[0])
+
+
+@pytest.mark.parametrize("schedule, extra", [(Schedule(), 0), (Schedule(start=0.2, end=0.8), 1)],
+                         ids=["whole_schedule_no_extra_read", "start_end_window_reads_the_sigma_once"])
+def test_host_reads_per_sampling_step_over_plain_sd15(base, deig, conds, schedule, extra):
+    """A DEIG step reads no tensor value back beyond what plain SD1.5 reads; a gate window that
+    changes over the sampling reads the step's sigma once (as the host's ControlNet range does)."""
+    clip_like = [[torch.randn(1, *SD15_CONTEXT, generator=torch.Generator().manual_seed(1)), {}]]
+    plain, plain_ops = _host_reads_per_step(base, clip_like, clip_like)
+    with_deig, deig_ops = _host_reads_per_step(apply_deig(base, deig, schedule), *conds)
+    print(f"host reads per step: plain SD1.5 {plain} {plain_ops}, with DEIG {with_deig} {deig_ops}")
+    assert with_deig - plain == extra
+
+
 def _lora_for(model, scale=0.5):
     key_map = comfy.lora.model_lora_keys_unet(model.model, {})
     g = torch.Generator().manual_seed(3)
@@ -218,13 +241,23 @@ def test_lora_after_apply_changes_the_unet_not_deig(base, deig, conds):
     assert torch.equal(_sample(apply_deig(lora_first, deig, Schedule()), *conds), changed)
 
 
-def test_partially_loaded_deig_modules_give_the_fully_loaded_result(base, deig, ref, conds):
-    meta, _, deig_sd, _ = ref
+def test_partially_loaded_deig_modules_give_the_fully_loaded_result(base, deig, ref):
+    """DEIG weights left partially loaded (the host's lowvram mode: most weights cast per call) give the
+    result of the fully loaded ones, and really were partially loaded while the step ran."""
+    meta, vec, deig_sd, _ = ref
+    x, t = vec["in.x"], vec["in.timesteps"]
+    step = [conditioning(cond_grounding(vec)), conditioning(Grounding.null(vec["in.uncond_context_t5"]))]
+    full = forward(apply_deig(base, deig, Schedule()), x, t, step)
     d = deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
-    full = _sample(apply_deig(base, deig, Schedule()), *conds)
-    d.load(CPU, lowvram_model_memory=1)  # lowvram: weights cast per call
-    out = _sample(apply_deig(base, d, Schedule()), *conds)
-    assert torch.allclose(out, full, atol=1e-5), (out - full).abs().max()
+    d.load(CPU, lowvram_model_memory=1)  # the host's partial load: weights cast per call
+    patched = apply_deig(base, d, Schedule())
+    seen = []
+    patched.set_model_patch(lambda x, extra: seen.append((d.model.model_lowvram, d.loaded_size())) or x, "middle_patch")
+    mm.load_models_gpu([base])
+    out = forward(patched, x, t, step, load_models=False)  # the host would load d fully on a CPU
+    assert seen and all(lowvram and loaded < d.model_size() for lowvram, loaded in seen), seen[:1]
+    for got, want in zip(out, full):
+        assert torch.allclose(got, want, atol=1e-5), (got - want).abs().max()
 
 
 def test_non_sd15_model_is_refused(deig):
