@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from .attention import ObjectMask, object_mask
-from .masks import region_masks
+from .masks import canvas_size, paint_boxes, region_masks
 from .model import DEIGModel
 
 
@@ -109,7 +109,25 @@ class Regions:
         self.present_host = torch.nonzero(g.presence.bool())  # (P, 2): sample, slot; indexes the host tensors
         self.present = self.present_host.to(device)            # the same, indexes the device tensors
         self.count = len(self.present_host)
+        self._with_instances = set(self.present_host[:, 0].tolist())
+        self._canvases: dict[int, torch.Tensor] = {}
         self._at: dict[tuple, ObjectMask] = {}
+
+    def _canvas(self, sample: int) -> torch.Tensor:
+        """The sample's instances painted once (or its region masks), shared by every grid."""
+        if sample not in self._canvases:
+            given = self.masks[sample]
+            self._canvases[sample] = (paint_boxes(self.boxes[sample], canvas_size(self.latent_hw), self.device)
+                                      if given is None else given.to(self.device))
+        return self._canvases[sample]
+
+    def _allowed(self, sample: int, grid_hw: tuple[int, int]) -> torch.Tensor:
+        """(h*w, N) bool: which present instances of this sample cover each token of the grid."""
+        n = self.presence.shape[1]
+        if sample not in self._with_instances:
+            return torch.zeros(grid_hw[0] * grid_hw[1], n, dtype=torch.bool, device=self.device)
+        m = region_masks(self.boxes[sample], grid_hw, self.latent_hw, self._canvas(sample), self.device)
+        return (m & self.presence[sample][:, None, None]).flatten(1).transpose(0, 1)
 
     def at(self, grid_hw: tuple[int, int], tokens_per_instance: int, dtype) -> ObjectMask | None:
         """The object-attention mask at this token grid (None when the batch has no instance)."""
@@ -117,10 +135,7 @@ class Regions:
             return None
         key = (tuple(grid_hw), tokens_per_instance, dtype)
         if key not in self._at:
-            allowed = torch.stack([
-                (region_masks(self.boxes[i], tuple(grid_hw), self.latent_hw, self.masks[i], self.device)
-                 & self.presence[i][:, None, None]).flatten(1).transpose(0, 1)
-                for i in range(self.presence.shape[0])])  # (B, h*w, N)
+            allowed = torch.stack([self._allowed(i, tuple(grid_hw)) for i in range(self.presence.shape[0])])
             self._at[key] = object_mask(allowed, tokens_per_instance, dtype)
         return self._at[key]
 
