@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from torch import nn
 
 from .attention import ObjectMask, grounded_attention, object_mask
@@ -40,7 +41,7 @@ class FuserAttention(nn.Module):
         self.to_out = nn.Sequential(ops.Linear(dim, dim))
 
     def split(self, t):
-        return t.unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        return rearrange(t, "b n (heads d) -> b heads n d", heads=self.heads)
 
     def forward(self, x_normed, objs_normed=None, mask: ObjectMask | None = None):
         q, k, v = (self.split(f(x_normed)) for f in (self.to_q, self.to_k, self.to_v))
@@ -48,7 +49,7 @@ class FuserAttention(nn.Module):
         if objs_normed is not None:
             ko, vo = self.split(self.to_k(objs_normed)), self.split(self.to_v(objs_normed))
         out = grounded_attention(q, k, v, ko, vo, mask)
-        return self.to_out(out.transpose(1, 2).flatten(2))
+        return self.to_out(rearrange(out, "b heads n d -> b n (heads d)"))
 
 
 class GatedSelfAttentionFuser(nn.Module):
@@ -62,17 +63,15 @@ class GatedSelfAttentionFuser(nn.Module):
         self.alpha_attn = nn.Parameter(torch.tensor(0.0))
         self.alpha_dense = nn.Parameter(torch.tensor(0.0))
 
-    def forward(self, x: torch.Tensor, objs: torch.Tensor | None, regions, strength: torch.Tensor | float = 1.0):
+    def forward(self, x: torch.Tensor, objs: torch.Tensor | None, regions, strength: float = 1.0):
         """x (B, HW, C) visual tokens; objs (B, N*S, context_dim) object tokens of N instances or None;
-        regions: the instances' token regions at this grid, (B, HW, N) bool or an ``ObjectMask``;
-        strength: float or (B,) per-sample gate scale."""
-        if not torch.is_tensor(strength):
-            strength = torch.full((x.shape[0],), float(strength), device=x.device)
-        if not bool((strength != 0).any()):
+        regions: the instances' token regions at this grid, an ``ObjectMask`` (what the sampling path
+        passes) or (B, HW, N) bool; strength: the gate scale, a Python float (0 returns x unchanged)."""
+        if strength == 0:
             return x
-        s = strength.to(x)[:, None, None]
+        s = float(strength)
         if objs is not None and regions is not None and not isinstance(regions, ObjectMask):
-            regions = object_mask(regions, objs.shape[1] // regions.shape[-1], x.dtype) if bool(regions.any()) else None
+            regions = object_mask(regions, objs.shape[1] // regions.shape[-1], x.dtype)
         objs_normed = None
         if objs is not None and regions is not None:
             objs_normed = self.norm1(self.linear(objs.to(x)))

@@ -11,6 +11,9 @@ whenever h == w. Arbitrary region masks use their own resolution as the canvas. 
 instance covers at least one token at every level: a region that vanished at a coarse grid (a box
 under one canvas pixel, or a nearest resize that skipped it) gets the token under its box centre.
 
+Everything here is tensor arithmetic on the device the masks are built on: no value is read back to
+the host, so building regions never waits for the device.
+
 Follows the official ``inference.py`` (painting on the canvas) and ``ldm/modules/attention.py`` (pooling to a token grid).
 """
 from __future__ import annotations
@@ -26,14 +29,16 @@ def canvas_size(latent_hw: tuple[int, int]) -> tuple[int, int]:
     return (OFFICIAL_CANVAS, OFFICIAL_CANVAS) if h == w else (8 * h, 8 * w)
 
 
-def paint_boxes(boxes: torch.Tensor, canvas_hw: tuple[int, int]) -> torch.Tensor:
-    """(N, 4) normalised boxes -> (N, Hc, Wc) float canvas masks (round-half-even, as numpy.round)."""
+def paint_boxes(boxes: torch.Tensor, canvas_hw: tuple[int, int], device=None) -> torch.Tensor:
+    """(N, 4) normalised boxes -> (N, Hc, Wc) float canvas masks (round-half-even, as numpy.round),
+    on ``device`` (default: the boxes' device)."""
     hc, wc = canvas_hw
-    b = boxes.detach().to("cpu", torch.float64)
-    scale = torch.tensor([wc, hc, wc, hc], dtype=torch.float64)
+    device = boxes.device if device is None else device
+    b = boxes.detach().to(device, torch.float64)
+    scale = torch.tensor([wc, hc, wc, hc], dtype=torch.float64, device=device)
     px = torch.round(b * scale).long()
-    ys = torch.arange(hc)[None, :, None]
-    xs = torch.arange(wc)[None, None, :]
+    ys = torch.arange(hc, device=device)[None, :, None]
+    xs = torch.arange(wc, device=device)[None, None, :]
     x1, y1, x2, y2 = (px[:, i, None, None] for i in range(4))
     return ((ys >= y1) & (ys < y2) & (xs >= x1) & (xs < x2)).float()
 
@@ -61,28 +66,26 @@ def downsample(canvas: torch.Tensor, grid_hw: tuple[int, int]) -> torch.Tensor:
 
 def ensure_coverage(masks: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     """Give every empty instance mask the token under its box centre. masks (N, h, w) bool."""
-    empty = ~masks.flatten(1).any(dim=1)
-    if not bool(empty.any()):
-        return masks
     h, w = masks.shape[-2:]
+    b = boxes.detach().to(masks.device, torch.float64)
+    cy = ((b[:, 1] + b[:, 3]) / 2 * h).long().clamp(0, h - 1)  # boxes are >= 0: truncation is the floor
+    cx = ((b[:, 0] + b[:, 2]) / 2 * w).long().clamp(0, w - 1)
+    empty = ~masks.flatten(1).any(dim=1)
     masks = masks.clone()
-    for i in torch.nonzero(empty).flatten().tolist():
-        x1, y1, x2, y2 = boxes[i].tolist()
-        cy = min(max(int((y1 + y2) / 2 * h), 0), h - 1)
-        cx = min(max(int((x1 + x2) / 2 * w), 0), w - 1)
-        masks[i, cy, cx] = True
+    rows = torch.arange(masks.shape[0], device=masks.device)
+    masks[rows, cy, cx] |= empty
     return masks
 
 
 def region_masks(boxes: torch.Tensor, grid_hw: tuple[int, int], latent_hw: tuple[int, int],
-                 canvas: torch.Tensor | None = None) -> torch.Tensor:
-    """Instance masks (N, h, w) bool at one token grid.
+                 canvas: torch.Tensor | None = None, device=None) -> torch.Tensor:
+    """Instance masks (N, h, w) bool at one token grid, on ``device`` (default: the boxes' device).
 
     boxes: (N, 4) normalised; canvas: optional (N, Hc, Wc) region masks (else the boxes are painted);
     latent_hw: the UNet input's spatial size, which fixes the canvas for boxes.
     """
+    device = boxes.device if device is None else device
     if boxes.shape[0] == 0:
-        return torch.zeros(0, *grid_hw, dtype=torch.bool)
-    if canvas is None:
-        canvas = paint_boxes(boxes, canvas_size(latent_hw))
-    return ensure_coverage(downsample(canvas.float().cpu(), grid_hw), boxes.detach().cpu())
+        return torch.zeros(0, *grid_hw, dtype=torch.bool, device=device)
+    canvas = paint_boxes(boxes, canvas_size(latent_hw), device) if canvas is None else canvas.to(device)
+    return ensure_coverage(downsample(canvas.float(), grid_hw), boxes)

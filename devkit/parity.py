@@ -5,7 +5,8 @@ Everything is taken from the vector pair (see ../shared/reference/README.md): th
 position-net configurations from the JSON, the weights from the key-name recipe (``devkit/seeded_weights.py``), the inputs (any
 batch, per-sample timesteps, slot count, text length and latent size) from the tensors. The UNet is
 the host's ``UNetModel``; DEIG is attached with ``nodes.patch.apply_deig``, the same code path the
-DEIG Apply node uses, then the conditional and the null-grounding negative forwards are run.
+DEIG Apply node uses; the conditional and the null-grounding negative conditionings (as DEIG Encode
+and DEIG Encode Negative make them) go through the host's ``calc_cond_batch`` as one sampler step.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def run(vectors_path: str, meta_path: str) -> dict[str, float]:
     from comfyui_deig.deig_core.grounding import Grounding
     from comfyui_deig.deig_core.model import split_official
     from comfyui_deig.nodes import patch
-    from comfyui_deig.nodes.nodes_encode import SD15_CONTEXT
+    from comfyui_deig.nodes.nodes_encode import conditioning
     from . import sd15_unet
     from .seeded_weights import seeded_state_dict
     from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict
@@ -39,15 +40,9 @@ def run(vectors_path: str, meta_path: str) -> dict[str, float]:
         deig_sd, dtype=torch.float32, ide_heads=int(meta.get("ide_config", {}).get("heads", 8)),
         fuser_heads=int(ucfg["num_heads"]), source=meta_path)
     patched = patch.apply_deig(model, deig, patch.Schedule())
-    options = sd15_unet.transformer_options_for_call(patched)
-    unet = patched.model.diffusion_model
-
     x, t = vec["in.x"], vec["in.timesteps"]
-    placeholder = torch.zeros(x.shape[0], SD15_CONTEXT[0], int(ucfg["context_dim"]))
     cond = Grounding(vec["in.context_t5"], vec["in.instance_t5"], vec["in.boxes"], vec["in.presence"] > 0.5)
     uncond = Grounding.null(vec["in.uncond_context_t5"])
-    with torch.no_grad():
-        eps_cond = unet(x, t, context=placeholder, transformer_options=dict(options), deig=cond)
-        eps_uncond = unet(x, t, context=placeholder, transformer_options=dict(options), deig=uncond)
+    eps_cond, eps_uncond = sd15_unet.eps_through_cond_batch(patched, x, t, [conditioning(cond), conditioning(uncond)])
     return {"eps_cond": (eps_cond - vec["out.eps_cond"]).abs().max().item(),
             "eps_uncond": (eps_uncond - vec["out.eps_uncond"]).abs().max().item()}

@@ -54,3 +54,36 @@ def transformer_options_for_call(model_patcher) -> dict:
     comfy.patcher_extension.merge_nested_dicts(options["transformer_options"].setdefault("wrappers", {}),
                                                model_patcher.wrappers, copy_dict1=False)
     return options["transformer_options"]
+
+
+def eps_through_cond_batch(model_patcher, x: torch.Tensor, timesteps: torch.Tensor, conditionings: list,
+                           load_models: bool = True) -> list:
+    """The UNet's eps at DDPM ``timesteps`` for each CONDITIONING, computed as one sampler step computes it:
+    the host's ``process_conds`` and ``calc_cond_batch`` (with every wrapper) on the model's own input
+    for those timesteps, all conditionings in one cond batch; eps is read back from the denoised output.
+    ``load_models=False`` leaves the models as the caller loaded them (the host's loading would load
+    them fully on a CPU)."""
+    import comfy.patcher_extension
+    import comfy.sampler_helpers
+    import comfy.samplers
+
+    conds = {str(i): comfy.sampler_helpers.convert_cond(c) for i, c in enumerate(conditionings)}
+    model_options = comfy.patcher_extension.copy_nested_dicts(model_patcher.model_options)
+    model_options["transformer_options"] = transformer_options_for_call(model_patcher)
+    if load_models:
+        model, conds, loaded = comfy.sampler_helpers.prepare_sampling(model_patcher, x.shape, conds, model_options)
+    else:
+        model, loaded = model_patcher.model, []
+    ms = model.model_sampling
+    sigma = ms.sigma(timesteps.float()).to(x.device)
+    x_in = x * (sigma ** 2 + 1).sqrt().reshape(-1, 1, 1, 1)  # what calculate_input divides back out
+    conds = comfy.samplers.process_conds(model, x_in, conds, x.device)
+    try:
+        model_patcher.pre_run()
+        with torch.no_grad():
+            denoised = comfy.samplers.calc_cond_batch(model, [conds[str(i)] for i in range(len(conditionings))],
+                                                      x_in, sigma, model_options)
+    finally:
+        model_patcher.cleanup()
+        comfy.sampler_helpers.cleanup_models(conds, loaded)
+    return [(x_in - d) / sigma.reshape(-1, 1, 1, 1) for d in denoised]

@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -98,13 +98,18 @@ def sd15_unet_patcher(device, dtype):
     return patcher
 
 
-def groundings(device, n=N_INST, text_len=128, text_dim=2048):
+def groundings(device, n=N_INST, text_len=128, text_dim=2048, pair=True):
+    """The batched cond + null-grounding uncond of one UNet call (named as one sampling names its layouts),
+    or (``pair=False``) the two groundings apart."""
     from comfyui_deig.deig_core.grounding import Grounding
 
     g = torch.Generator().manual_seed(1)
     cond = Grounding(torch.randn(1, text_len, text_dim, generator=g), torch.randn(1, n, text_len, text_dim, generator=g),
                      layout(n)[None], torch.ones(1, n, dtype=torch.bool))
-    return Grounding.concat([cond, Grounding.null(torch.randn(1, text_len, text_dim, generator=g))])
+    uncond = Grounding.null(torch.randn(1, text_len, text_dim, generator=g))
+    if not pair:
+        return cond, uncond
+    return replace(Grounding.concat([cond, uncond]), layout_keys=(("cond", 0), ("uncond", 0)))
 
 
 # ---------------------------------------------------------------- fuser-level measures
@@ -173,8 +178,12 @@ def step_inputs(kind, base, deig, latent_shape, device, dtype):
     import comfy.model_patcher
 
     if kind == "deig":
+        from comfyui_deig.nodes.patch import GATE_KEY, SAMPLING_KEY, Sampling
+
         patcher = comfy.model_patcher.ModelPatcher(deig, device, device)
-        return transformer_options_for_call(apply_deig(base, patcher, Schedule())), {"deig": groundings(device)}
+        options = transformer_options_for_call(apply_deig(base, patcher, Schedule()))
+        options.update({GATE_KEY: 1.0, SAMPLING_KEY: Sampling()})  # what a sampler's cond batch puts there
+        return options, {"deig": groundings(device)}
     if kind == "floor":
         objs = torch.randn(2, N_INST * S_TOK, 768, device=device, dtype=dtype)
         return {"patches": {"middle_patch": [FloorPatch(deig, objs)]}}, {}
@@ -220,7 +229,7 @@ def measure_step_times(device, dtype, repeat):
     order rotates from round to round, so that drift of the machine and what the previous step left
     in the allocator hit every kind alike. Plus the IDE and position net alone (what StepState
     computes once per call)."""
-    from comfyui_deig.deig_core.grounding import StepState
+    from comfyui_deig.deig_core.grounding import Regions, StepState
 
     base, x, t, step_fn = step_case(device, dtype)
     deig = deig_model(device, dtype)
@@ -233,9 +242,79 @@ def measure_step_times(device, dtype, repeat):
                 took = timed(steps[kind], device, 1, warmup=False)
                 if rnd:
                     times[kind].append(took)
-        g, strength = groundings(device), torch.ones(2)
-        ide = timed(lambda: StepState(deig, g, t, x.shape[-2:], strength, device, dtype), device, repeat)
+        g = groundings(device)
+        regions = Regions(g, tuple(x.shape[-2:]), device)
+        ide = timed(lambda: StepState(deig, g, t, regions, 1.0, device, dtype), device, repeat)
     return {**{kind: statistics.median(v) for kind, v in times.items()}, "ide": ide}
+
+
+def fuser_grids(latent_hw) -> list[tuple[int, int]]:
+    """The token grid of each of SD1.5's 16 fusers at this latent size, in call order."""
+    from comfyui_deig.deig_core.unet_layout import SD15_UNET, unet_layout
+
+    level = {320: 0, 640: 1, 1280: 2}
+    h, w = latent_hw
+    grids = []
+    for block, _, channels in unet_layout(SD15_UNET).blocks:
+        lv = 3 if block[0] == "middle" else level[channels]
+        grids.append((-(-h // 2 ** lv), -(-w // 2 ** lv)))
+    return grids
+
+
+def measure_regions(device, dtype, repeat, size=512):
+    """Instance regions of one sampling (cond with 30 instances + null uncond, ``size`` px): the time to
+    build them at every fuser grid, and what each later UNet call spends on them (the 16 fusers' lookups)."""
+    from comfyui_deig.nodes.patch import Sampling
+
+    g = groundings(device)
+    hw = (size // 8, size // 8)
+    grids = fuser_grids(hw)
+
+    def build():
+        sampling = Sampling()
+        regions = sampling.regions_for(g, hw, device)
+        for grid in grids:
+            regions.at(grid, S_TOK, dtype)
+        return sampling
+
+    sampling = build()
+
+    def later_call():
+        regions = sampling.regions_for(g, hw, device)
+        for grid in grids:
+            regions.at(grid, S_TOK, dtype)
+    return {"build": timed(build, device, repeat), "per_call": timed(later_call, device, repeat)}
+
+
+def measure_host_reads(device, dtype):
+    """Host reads of tensor values per sampling step (3 steps minus 2) of the host's KSampler on the full
+    SD1.5 UNet, 64x64, CFG 7.5: plain SD1.5 (random context) and DEIG (two instances + null uncond)."""
+    import comfy.model_management
+    import comfy.model_patcher
+    import comfy.sample
+
+    from comfyui_deig.nodes.nodes_encode import conditioning
+    from comfyui_deig.nodes.patch import Schedule, apply_deig
+    from devkit.host_reads import HostReads
+
+    base = sd15_unet_patcher(device, dtype)
+    deig = comfy.model_patcher.ModelPatcher(deig_model(device, dtype), device, device)
+    cond, uncond = groundings(device, n=2, pair=False)
+    ctx = [[torch.randn(1, 77, 768, generator=torch.Generator().manual_seed(2)), {}]]
+    runs = {"plain": (base, ctx, ctx),
+            "deig": (apply_deig(base, deig, Schedule()), conditioning(cond), conditioning(uncond))}
+    out = {}
+    for name, (model, positive, negative) in runs.items():
+        counts = []
+        for steps in (2, 3):
+            latent = torch.zeros(1, 4, 8, 8)
+            noise = comfy.sample.prepare_noise(latent, 0)
+            with torch.no_grad(), HostReads() as reads:
+                comfy.sample.sample(model, noise, steps, 7.5, "euler", "normal", positive, negative, latent,
+                                    disable_pbar=True, seed=0)
+            counts.append(reads.total)
+        out[name] = counts[1] - counts[0]
+    return out
 
 
 def measure_t5(device, repeat):
@@ -260,7 +339,9 @@ MEASURES = {"fuser_fast": lambda a: measure_fuser("fast", *a), "fuser_dense": la
             "mem_deig": lambda a: measure_step_memory("deig", a[0], a[1]),
             "step_times": lambda a: measure_step_times(*a),
             "step_deig_1024": lambda a: measure_step_memory("deig", a[0], a[1], size=1024),
-            "t5": lambda a: measure_t5(a[0], a[2])}
+            "t5": lambda a: measure_t5(a[0], a[2]),
+            "regions": lambda a: measure_regions(*a),
+            "host_reads": lambda a: measure_host_reads(a[0], a[1])}
 
 
 def child(name, args) -> dict:
@@ -279,6 +360,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--child")
     ap.add_argument("--skip-1024", action="store_true")
+    ap.add_argument("--only", nargs="+", choices=sorted(MEASURES), help="run only these measures, print their raw figures")
     args = ap.parse_args(argv)
     import_pack()
     device = torch.device(args.device)
@@ -289,6 +371,10 @@ def main(argv=None) -> int:
         print(json.dumps(MEASURES[args.child]((device, dtype, args.repeat))))
         return 0
 
+    if args.only:
+        for name in args.only:
+            print(f"bench {name}={json.dumps(child(name, args))}")
+        return 0
     r = {name: child(name, args) for name in MEASURES if not (args.skip_1024 and name.endswith("1024"))}
     mb = 1024 * 1024
     st = r["step_times"]
@@ -307,6 +393,8 @@ def main(argv=None) -> int:
         "fuser_fast_mem_mb": r["fuser_fast"]["mem"] / mb, "fuser_dense_mem_mb": r["fuser_dense"]["mem"] / mb,
         **{f"step_{k}_s": st[k] for k in STEP_KINDS},
         "t5_first_s": r["t5"]["first"], "t5_cached_s": r["t5"]["second"],
+        "regions_build_ms": 1000 * r["regions"]["build"], "regions_per_call_ms": 1000 * r["regions"]["per_call"],
+        "host_reads_per_step_plain": r["host_reads"]["plain"], "host_reads_per_step_deig": r["host_reads"]["deig"],
     }
     if "step_deig_1024" in r:
         hw = (1024 // 8) ** 2

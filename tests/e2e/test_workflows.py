@@ -94,3 +94,13 @@ def test_plain_clip_conditioning_on_patched_model_is_refused(server):
     prompt["9"]["inputs"]["negative"] = ["20", 0]
     with pytest.raises(PromptError, match="DEIG Encode"):
         server.run(prompt, timeout=300)
+
+
+def test_deig_conditioning_on_a_model_without_deig_apply_is_refused(server):
+    prompt = api_prompt(server, "deig_three_people")
+    (apply_id,) = [k for k, n in prompt.items() if n["class_type"] == "DEIG_Apply"]
+    (sampler,) = [n for n in prompt.values() if n["class_type"] == "KSampler"]
+    assert sampler["inputs"]["model"] == [apply_id, 0]
+    sampler["inputs"]["model"] = prompt[apply_id]["inputs"]["model"]  # the model DEIG Apply would have patched
+    with pytest.raises(PromptError, match="Put DEIG Apply between"):
+        server.run(prompt, timeout=300)

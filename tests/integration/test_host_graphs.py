@@ -154,14 +154,15 @@ def test_controlnet_and_unet_see_the_ide_context_of_every_step(sd15, deig_full, 
 
 
 def test_sampler_gates_follow_the_schedule(sd15, deig_full, groundings):
-    """The gate each UNet call of a real sampling gets is the schedule's gate at that step's sigma."""
-    schedule = Schedule(strength=0.6, start=0.2, end=0.8, fade=0.3)
-    model = apply_deig(sd15, deig_full, schedule)
+    """The gate each UNet call of a real sampling gets is on exactly at the steps where the host's own
+    ControlNet with the same start/end percents runs (its ``percent_to_sigma`` range), and is the strength there."""
+    start, end = 0.2, 0.8
+    model = apply_deig(sd15, deig_full, Schedule(strength=0.6, start=start, end=end))
     gates = []
 
     def gate_recorder(x, extra_options):
         if extra_options["block"] == ("input", 1):
-            gates.append(float(extra_options[STATE_KEY].strength[0]))
+            gates.append(extra_options[STATE_KEY].strength)
         return x
 
     model.set_model_patch(gate_recorder, "middle_patch")
@@ -169,8 +170,9 @@ def test_sampler_gates_follow_the_schedule(sd15, deig_full, groundings):
     _sample(model, *(conditioning(g) for g in groundings), steps)
     ms = model.get_model_object("model_sampling")
     sigmas = comfy.samplers.calculate_sigmas(ms, "normal", steps)[:-1].tolist()
-    assert gates == pytest.approx([schedule.gate(s, ms) for s in sigmas], abs=1e-6)
-    assert gates[0] == 0.0 and gates[-1] == 0.0 and max(gates) > 0.0
+    expected = [0.6 if _controlnet_active(ms, start, end, s) else 0.0 for s in sigmas]
+    assert gates == expected
+    assert 0.0 in expected and 0.6 in expected, "the window must cut this 5-step schedule"
     mm.cleanup_models_gc()
 
 

@@ -24,6 +24,7 @@ from comfyui_deig.nodes.nodes_apply import check_compatible  # noqa: E402
 from comfyui_deig.nodes.nodes_encode import SD15_CONTEXT, conditioning  # noqa: E402
 from comfyui_deig.nodes.nodes_loaders import deig_patcher_from_state_dict  # noqa: E402
 from comfyui_deig.nodes.patch import Schedule, apply_deig  # noqa: E402
+from devkit.host_reads import HostReads  # noqa: E402
 from devkit.sd15_unet import transformer_options_for_call  # noqa: E402
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
@@ -56,12 +57,9 @@ def deig(ref):
     return deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
 
 
-def forward(model, x, t, grounding, context=None):
-    mm.load_models_gpu([model])
-    ctx = context if context is not None else torch.zeros(x.shape[0], *SD15_CONTEXT)
-    with torch.no_grad():
-        return model.model.diffusion_model(x, t, context=ctx, transformer_options=transformer_options_for_call(model),
-                                           **({"deig": grounding} if grounding is not None else {}))
+def forward(model, x, t, conditionings, load_models=True):
+    """eps of each CONDITIONING, computed as one sampler step computes it (the host's calc_cond_batch)."""
+    return sd15_unet.eps_through_cond_batch(model, x, t, conditionings, load_models)
 
 
 def cond_grounding(vec):
@@ -79,29 +77,38 @@ def test_parity_with_the_reference_vectors():
 def test_strength_zero_equals_unpatched_unet_with_same_ide_context(base, deig, ref):
     _, vec, _, _ = ref
     x, t = vec["in.x"], vec["in.timesteps"]
-    g = cond_grounding(vec)
-    patched = apply_deig(base, deig, Schedule(strength=0.0))
-    out = forward(patched, x, t, g)
+    positive = conditioning(cond_grounding(vec))
+    (out,) = forward(apply_deig(base, deig, Schedule(strength=0.0)), x, t, [positive])
     with torch.no_grad():
         ctx = deig.model.IDE(vec["in.context_t5"], t)
-    plain = forward(base, x, t, None, context=ctx)
+    (plain,) = forward(base, x, t, [[[ctx, {}]]])
     assert torch.equal(out, plain)
-    assert not torch.equal(forward(apply_deig(base, deig, Schedule()), x, t, g), plain)
+    assert not torch.equal(forward(apply_deig(base, deig, Schedule()), x, t, [positive])[0], plain)
 
 
 @pytest.mark.parametrize("order", ["cond_first", "uncond_first"])
 def test_cond_and_uncond_chunks_get_their_own_payloads(base, deig, ref, order):
     _, vec, _, _ = ref
     x, t = vec["in.x"], vec["in.timesteps"]
-    cond, uncond = cond_grounding(vec), Grounding.null(vec["in.uncond_context_t5"])
+    cond, uncond = conditioning(cond_grounding(vec)), conditioning(Grounding.null(vec["in.uncond_context_t5"]))
     m = apply_deig(base, deig, Schedule())
-    parts = [cond, uncond] if order == "cond_first" else [uncond, cond]
-    batched = forward(m, x.repeat(2, 1, 1, 1), t.repeat(2), Grounding.concat(parts))
-    ref_cond = vec["out.eps_cond"]
-    ref_uncond = vec["out.eps_uncond"]
-    got_cond, got_uncond = (batched[0], batched[1]) if order == "cond_first" else (batched[1], batched[0])
-    assert (got_cond - ref_cond[0]).abs().max() < 1e-4
-    assert (got_uncond - ref_uncond[0]).abs().max() < 1e-4
+    if order == "cond_first":
+        got_cond, got_uncond = forward(m, x, t, [cond, uncond])
+    else:
+        got_uncond, got_cond = forward(m, x, t, [uncond, cond])
+    assert (got_cond - vec["out.eps_cond"]).abs().max() < 1e-4
+    assert (got_uncond - vec["out.eps_uncond"]).abs().max() < 1e-4
+
+
+def test_unet_call_outside_a_cond_batch_is_refused(base, deig, ref):
+    """A direct UNet call has no step (no sigma, no IDE context): it is an error, not a full-strength guess."""
+    _, vec, _, _ = ref
+    m = apply_deig(base, deig, Schedule())
+    mm.load_models_gpu([m])
+    x, t = vec["in.x"], vec["in.timesteps"]
+    with torch.no_grad(), pytest.raises(ValueError, match="outside a sampler's cond batch"):
+        m.model.diffusion_model(x, t, context=torch.zeros(1, *SD15_CONTEXT),
+                                transformer_options=transformer_options_for_call(m), deig=cond_grounding(vec))
 
 
 def _patcher_state(m) -> tuple:
@@ -174,10 +181,37 @@ def test_same_model_with_and_without_deig(base, deig, conds, ref):
     assert torch.equal(_sample(base, clip_like, clip_like), plain_before)
 
 
+def test_deig_conditioning_on_a_model_without_deig_apply_is_refused(base, conds):
+    with pytest.raises(ValueError, match="Put DEIG Apply between"):
+        _sample(base, *conds)
+
+
 def test_patched_model_without_deig_conditioning_says_what_to_fix(base, deig):
     clip_like = [[torch.zeros(1, *SD15_CONTEXT), {}]]
     with pytest.raises(ValueError, match="DEIG Encode"):
         _sample(apply_deig(base, deig, Schedule()), clip_like, clip_like)
+
+
+def _host_reads_per_step(model, positive, negative) -> tuple[int, dict]:
+    """Host reads of tensor values that one more sampling step adds (3 steps minus 2 steps)."""
+    counts = []
+    for steps in (2, 3):
+        with HostReads() as reads:
+            _sample(model, positive, negative, steps=steps)
+        counts.append(reads.by_op)
+    return sum(counts[1].values()) - sum(counts[0].values()), dict(counts[1] - counts[0])
+
+
+@pytest.mark.parametrize("schedule, extra", [(Schedule(), 0), (Schedule(start=0.2, end=0.8), 1)],
+                         ids=["whole_schedule_no_extra_read", "start_end_window_reads_the_sigma_once"])
+def test_host_reads_per_sampling_step_over_plain_sd15(base, deig, conds, schedule, extra):
+    """A DEIG step reads no tensor value back beyond what plain SD1.5 reads; a gate window that
+    changes over the sampling reads the step's sigma once (as the host's ControlNet range does)."""
+    clip_like = [[torch.randn(1, *SD15_CONTEXT, generator=torch.Generator().manual_seed(1)), {}]]
+    plain, plain_ops = _host_reads_per_step(base, clip_like, clip_like)
+    with_deig, deig_ops = _host_reads_per_step(apply_deig(base, deig, schedule), *conds)
+    print(f"host reads per step: plain SD1.5 {plain} {plain_ops}, with DEIG {with_deig} {deig_ops}")
+    assert with_deig - plain == extra
 
 
 def _lora_for(model, scale=0.5):
@@ -207,13 +241,23 @@ def test_lora_after_apply_changes_the_unet_not_deig(base, deig, conds):
     assert torch.equal(_sample(apply_deig(lora_first, deig, Schedule()), *conds), changed)
 
 
-def test_partially_loaded_deig_modules_give_the_fully_loaded_result(base, deig, ref, conds):
-    meta, _, deig_sd, _ = ref
+def test_partially_loaded_deig_modules_give_the_fully_loaded_result(base, deig, ref):
+    """DEIG weights left partially loaded (the host's lowvram mode: most weights cast per call) give the
+    result of the fully loaded ones, and really were partially loaded while the step ran."""
+    meta, vec, deig_sd, _ = ref
+    x, t = vec["in.x"], vec["in.timesteps"]
+    step = [conditioning(cond_grounding(vec)), conditioning(Grounding.null(vec["in.uncond_context_t5"]))]
+    full = forward(apply_deig(base, deig, Schedule()), x, t, step)
     d = deig_patcher_from_state_dict(deig_sd, ide_heads=meta["ide_config"].get("heads", 8))
-    full = _sample(apply_deig(base, deig, Schedule()), *conds)
-    d.load(CPU, lowvram_model_memory=1)  # lowvram: weights cast per call
-    out = _sample(apply_deig(base, d, Schedule()), *conds)
-    assert torch.allclose(out, full, atol=1e-5), (out - full).abs().max()
+    d.load(CPU, lowvram_model_memory=1)  # the host's partial load: weights cast per call
+    patched = apply_deig(base, d, Schedule())
+    seen = []
+    patched.set_model_patch(lambda x, extra: seen.append((d.model.model_lowvram, d.loaded_size())) or x, "middle_patch")
+    mm.load_models_gpu([base])
+    out = forward(patched, x, t, step, load_models=False)  # the host would load d fully on a CPU
+    assert seen and all(lowvram and loaded < d.model_size() for lowvram, loaded in seen), seen[:1]
+    for got, want in zip(out, full):
+        assert torch.allclose(got, want, atol=1e-5), (got - want).abs().max()
 
 
 def test_non_sd15_model_is_refused(deig):

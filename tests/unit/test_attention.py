@@ -54,7 +54,7 @@ def test_batch_with_null_grounding_row():
 def test_strength_zero_is_identity():
     f = _fuser()
     x = torch.randn(2, 64, 64)
-    out = f(x, torch.randn(2, 8, 32), torch.ones(2, 64, 2, dtype=torch.bool), torch.zeros(2))
+    out = f(x, torch.randn(2, 8, 32), torch.ones(2, 64, 2, dtype=torch.bool), 0.0)
     assert torch.equal(out, x)
 
 
