@@ -307,8 +307,7 @@ EMPTY_TEXT = {'[{"box": [0, 0, 1, 1], "text": "  "}]', '[{"box": [0, 0, 1, 1]}]'
 def test_editor_modules_match_backend(tmp_path):
     """Canonical JSON, parsing rules, colours and the undo model of the editor's modules, run under
     Node and compared with the backend (deig_core.layout, the preview node's colours)."""
-    if shutil.which("node") is None:
-        pytest.skip("node missing")
+    assert shutil.which("node"), "node (Node.js) is not on PATH: `make setup` needs it, and this test runs the editor's modules under it"
     from comfyui_deig.deig_core.layout import LayoutError, bench_entry, dump_layout, parse_instances, parse_layout
 
     layouts = _random_layouts(300)

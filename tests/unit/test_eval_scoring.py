@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from comfyui_deig.deig_core.layout_files import read_layout_file
 from comfyui_deig.deig_eval.__main__ import main as cli
@@ -18,9 +19,6 @@ from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, open_eva
 from devkit.bench_layouts import mig_bench
 from devkit.paths import REPO_ROOT
 from devkit.tiny_judges import build_tiny_judges
-
-pytest.importorskip("transformers")
-from PIL import Image  # noqa: E402
 
 
 @pytest.fixture(scope="module")
