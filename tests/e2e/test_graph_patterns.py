@@ -212,30 +212,55 @@ def second_encode(prompt, layout=ONE):
                                                                "layout": ["layout2", 0]}}
 
 
+def timestep_range(prompt, name, cond, start, end):
+    prompt[name] = {"class_type": "ConditioningSetTimestepRange", "inputs": {"conditioning": [cond, 0],
+                                                                             "start": start, "end": end}}
+
+
+def combine(prompt, name, first, second):
+    prompt[name] = {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": [first, 0],
+                                                                    "conditioning_2": [second, 0]}}
+    prompt["sampler"]["inputs"]["positive"] = [name, 0]
+
+
 def test_combine_and_timestep_ranges_of_deig_conds(server):
+    """Combined DEIG conds both count; one whose timestep range covers no step counts for nothing: the
+    image is exactly the other one's alone."""
+    alone = images(server, graph(steps=2))[0]
     prompt = graph(steps=2)
     second_encode(prompt)
-    prompt["early"] = {"class_type": "ConditioningSetTimestepRange", "inputs": {"conditioning": ["pos", 0],
-                                                                                "start": 0.0, "end": 0.5}}
-    prompt["late"] = {"class_type": "ConditioningSetTimestepRange", "inputs": {"conditioning": ["pos2", 0],
-                                                                               "start": 0.5, "end": 1.0}}
-    prompt["both"] = {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": ["early", 0],
-                                                                      "conditioning_2": ["late", 0]}}
-    prompt["sampler"]["inputs"]["positive"] = ["both", 0]
-    assert_normal(images(server, prompt)[0])
+    timestep_range(prompt, "always", "pos", 0.0, 1.0)
+    timestep_range(prompt, "never", "pos2", 1.0, 1.0)  # starts at the end: sigma 0, after every step
+    combine(prompt, "both", "always", "never")
+    assert np.array_equal(images(server, prompt)[0], alone)
+    prompt["never"]["inputs"]["start"] = 0.0  # now it covers every step too
+    both = images(server, prompt)[0]
+    assert_normal(both)
+    assert np.abs(both.astype(int) - alone).mean() > 1.0, "the second DEIG cond did not count"
 
 
 def test_mask_cond_works_and_area_cond_is_refused(server):
+    """A DEIG cond masked to the left half, combined with one over the whole image, changes the left half
+    of the image (against the whole-image cond alone) far more than the right half; a cond area (mask
+    bounds, ConditioningSetArea) is refused."""
+    alone = images(server, graph())[0].astype(int)
     prompt = graph()
-    _image_and_mask(prompt)
+    second_encode(prompt)
+    prompt["mask0"] = {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": 64, "height": 64}}
+    prompt["mask1"] = {"class_type": "SolidMask", "inputs": {"value": 1.0, "width": 32, "height": 64}}
+    prompt["mask"] = {"class_type": "MaskComposite", "inputs": {"destination": ["mask0", 0], "source": ["mask1", 0],
+                                                                "x": 0, "y": 0, "operation": "add"}}
     prompt["masked"] = {"class_type": "ConditioningSetMask", "inputs": {
-        "conditioning": ["pos", 0], "mask": ["mask", 0], "strength": 1.0, "set_cond_area": "default"}}
-    prompt["sampler"]["inputs"]["positive"] = ["masked", 0]
-    assert_normal(images(server, prompt)[0])
+        "conditioning": ["pos2", 0], "mask": ["mask", 0], "strength": 1.0, "set_cond_area": "default"}}
+    combine(prompt, "both", "pos", "masked")
+    changed = np.abs(images(server, prompt)[0].astype(int) - alone).mean(axis=(0, 2))  # per column
+    left, right = changed[:24].mean(), changed[40:].mean()  # away from the seam the decoder blurs
+    assert left > 1.0 and left > 3 * right, (left, right)
     prompt["masked"]["inputs"]["set_cond_area"] = "mask bounds"
     assert "ConditioningSetArea" in refused(server, prompt)
     prompt["masked"] = {"class_type": "ConditioningSetArea", "inputs": {
         "conditioning": ["pos", 0], "width": 32, "height": 32, "x": 0, "y": 0, "strength": 1.0}}
+    prompt["sampler"]["inputs"]["positive"] = ["masked", 0]
     assert "ConditioningSetArea" in refused(server, prompt)
 
 
