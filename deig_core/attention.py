@@ -101,6 +101,9 @@ def fused_kernels(device_type: str, dtype: torch.dtype, with_bias: bool) -> list
     return []
 
 
+_OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch.OutOfMemoryError: 2.5+
+
+
 def probe(kernel: Kernel, device: torch.device, dtype: torch.dtype, with_bias: bool) -> str | None:
     """Run ``kernel`` once on a tiny valid input of this form: None if it ran, else why it cannot run here.
 
@@ -110,7 +113,7 @@ def probe(kernel: Kernel, device: torch.device, dtype: torch.dtype, with_bias: b
     bias = torch.zeros(1, 1, 16, 16, device=device, dtype=dtype) if with_bias else None
     try:
         kernel.run(q, q, q, bias)
-    except torch.OutOfMemoryError:
+    except _OUT_OF_MEMORY:
         raise
     except (RuntimeError, NotImplementedError, AttributeError) as e:
         first_line = (str(e).splitlines() or [""])[0]
