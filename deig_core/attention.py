@@ -107,15 +107,16 @@ _OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 def probe(kernel: Kernel, device: torch.device, dtype: torch.dtype, with_bias: bool) -> str | None:
     """Run ``kernel`` once on a tiny valid input of this form: None if it ran, else why it cannot run here.
 
-    Only "this kernel is missing or does not take this device or dtype" is a reason; out-of-memory
-    propagates (it says nothing about the kernel), and so does any other exception."""
+    Only "this kernel is missing, or does not take this device, dtype or call" (an older PyTorch's
+    signature) is a reason; out-of-memory propagates (it says nothing about the kernel), and so does
+    any other exception."""
     q = torch.zeros(1, 2, 16, 64, device=device, dtype=dtype)
     bias = torch.zeros(1, 1, 16, 16, device=device, dtype=dtype) if with_bias else None
     try:
         kernel.run(q, q, q, bias)
     except _OUT_OF_MEMORY:
         raise
-    except (RuntimeError, NotImplementedError, AttributeError) as e:
+    except (RuntimeError, NotImplementedError, AttributeError, TypeError) as e:
         first_line = (str(e).splitlines() or [""])[0]
         return f"{type(e).__name__}: {first_line[:160]}"
     return None
