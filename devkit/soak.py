@@ -5,13 +5,15 @@ runs with a fixed mmap threshold.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
 
+import aiohttp
+
 from .example_models import CHECKPOINTS
 from .paths import REPO_ROOT
-from .server import poll
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 
 PHRASES = ["a red bicycle", "a woman in a green coat and black boots", "a white ceramic vase with blue flowers",
@@ -70,6 +72,39 @@ def outcome(entry: dict) -> str:
     return "cancelled" if "execution_interrupted" in kinds else "failed"
 
 
+def _sampler_node(prompt: dict) -> str:
+    return next(k for k, n in prompt.items() if n["class_type"] == "KSampler")
+
+
+async def _run_interrupting(server, prompts: list[dict], targets: list[int], deadline: float) -> tuple[list[str], int]:
+    """Queue ``prompts`` and interrupt each target while it samples: on the server's own websocket event
+    saying it started executing the target's KSampler (the host then stops at the next step or node).
+    Returns the prompt ids and how many interrupts were sent."""
+    ws_url = server.base_url.replace("http", "ws", 1) + f"/ws?clientId={server.client_id}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:  # before queueing
+        ids = [server.submit(p) for p in prompts]
+        waiting = {ids[t]: _sampler_node(prompts[t]) for t in targets}
+        sent = 0
+        while waiting:
+            msg = await asyncio.wait_for(ws.receive(), max(1.0, deadline - time.monotonic()))
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    raise RuntimeError(f"the server's websocket closed:\n{server.log_tail()}")
+                continue  # binary previews
+            event = json.loads(msg.data)
+            data = event.get("data") or {}
+            pid = data.get("prompt_id")
+            if pid not in waiting or event.get("type") != "executing":
+                continue
+            if data.get("node") == waiting[pid]:
+                server.request("/interrupt", {"prompt_id": pid})
+                sent += 1
+                del waiting[pid]
+            elif data.get("node") is None:  # it ended before sampling: nothing to interrupt
+                del waiting[pid]
+    return ids, sent
+
+
 def soak(server, prompts: int, interrupts: int, seed: int = 0, log=print) -> dict:
     rng = random.Random(seed)
     base = to_api(json.loads((REPO_ROOT / "example_workflows" / "deig_three_people.json").read_text()), server.object_info())
@@ -87,22 +122,10 @@ def soak(server, prompts: int, interrupts: int, seed: int = 0, log=print) -> dic
     for i, size in enumerate((w, h) for w in WIDTHS for h in HEIGHTS):
         server.run(deig_prompt(10_000 + i, size, 40), timeout=600)
     rss_warm = rss_mb(server._proc.pid)
-    ids = [server.submit(deig_prompt(i)) for i in range(prompts)]
+    prompts_to_run = [deig_prompt(i) for i in range(prompts)]
     targets = sorted(rng.sample(range(1, prompts), min(interrupts, prompts - 1)))
-    sent = 0
     deadline = time.monotonic() + 60 * 60
-    for target in targets:  # interrupt each target prompt while it runs
-        def running_or_done():
-            queue = server.request("/queue")
-            running = [item[1] for item in queue.get("queue_running", [])]
-            if ids[target] in running:
-                return "running"
-            return "done" if server.history(ids[target]) else None
-        state = poll(running_or_done, max(1.0, deadline - time.monotonic()), interval=0.02,
-                     what=f"prompt {target} to start")
-        if state == "running":
-            server.request("/interrupt", {"prompt_id": ids[target]})
-            sent += 1
+    ids, sent = asyncio.run(_run_interrupting(server, prompts_to_run, targets, deadline))
     entries = [server.wait(pid, timeout=max(1.0, deadline - time.monotonic()), raise_on_error=False) for pid in ids]
     counts = {"completed": 0, "cancelled": 0, "failed": 0}
     for i, entry in enumerate(entries):

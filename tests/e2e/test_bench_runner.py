@@ -40,10 +40,12 @@ def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_serv
     doomed = ComfyServer(tmp_path_factory.mktemp("comfy-doomed"), models_dir=models_dir).start()
     queued = []
 
-    def on_event(kind, server, job, *rest):  # kill the second server as its third prompt is queued
+    def on_event(kind, server, job, *rest):
+        # kill the second server as soon as its first prompt is queued: both servers get a job when the
+        # run starts, whichever renders faster, and that prompt cannot have finished when the kill comes
         if kind == "queued":
             queued.append((server, job.entry.entry_id))
-            if server == doomed.base_url and sum(s == server for s, _ in queued) == 3:
+            if server == doomed.base_url and doomed.running:
                 doomed.kill()
 
     cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, doomed.base_url],
@@ -56,10 +58,10 @@ def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_serv
     assert summary.failed == [] and not (cfg.out_dir / FAILED).exists()
     assert sorted(r["entry_id"] for r in records) == sorted(mig_bench(12)) and summary.made == 12
     assert list(summary.servers_lost) == [doomed.base_url] and summary.servers_back == {}  # never restarted
-    lost_job = [e for s, e in queued if s == doomed.base_url][2]
+    [lost_job] = [e for s, e in queued if s == doomed.base_url]
     by_server = {r["entry_id"]: r["server"] for r in records}
     assert by_server[lost_job] == comfy_server.base_url  # the job in flight on the dead server was handed over
-    assert sum(s == doomed.base_url for s in by_server.values()) == 2
+    assert set(by_server.values()) == {comfy_server.base_url}
     for r in records:
         data = (cfg.out_dir / r["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == r["sha256"] and data[:8] == b"\x89PNG\r\n\x1a\n"

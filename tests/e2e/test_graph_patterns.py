@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from safetensors.torch import load_file
 
 from devkit.example_models import CHECKPOINTS, CONTROLNET, LORA, install_example_models
 from devkit.server import PromptError
@@ -211,30 +212,66 @@ def second_encode(prompt, layout=ONE):
                                                                "layout": ["layout2", 0]}}
 
 
+def timestep_range(prompt, name, cond, start, end):
+    prompt[name] = {"class_type": "ConditioningSetTimestepRange", "inputs": {"conditioning": [cond, 0],
+                                                                             "start": start, "end": end}}
+
+
+def combine(prompt, name, first, second):
+    prompt[name] = {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": [first, 0],
+                                                                    "conditioning_2": [second, 0]}}
+    prompt["sampler"]["inputs"]["positive"] = [name, 0]
+
+
 def test_combine_and_timestep_ranges_of_deig_conds(server):
+    """Combined DEIG conds both count; one whose timestep range covers no step counts for nothing: the
+    image is exactly the other one's alone."""
+    alone = images(server, graph(steps=2))[0]
     prompt = graph(steps=2)
     second_encode(prompt)
-    prompt["early"] = {"class_type": "ConditioningSetTimestepRange", "inputs": {"conditioning": ["pos", 0],
-                                                                                "start": 0.0, "end": 0.5}}
-    prompt["late"] = {"class_type": "ConditioningSetTimestepRange", "inputs": {"conditioning": ["pos2", 0],
-                                                                               "start": 0.5, "end": 1.0}}
-    prompt["both"] = {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": ["early", 0],
-                                                                      "conditioning_2": ["late", 0]}}
-    prompt["sampler"]["inputs"]["positive"] = ["both", 0]
-    assert_normal(images(server, prompt)[0])
+    timestep_range(prompt, "always", "pos", 0.0, 1.0)
+    timestep_range(prompt, "never", "pos2", 1.0, 1.0)  # starts at the end: sigma 0, after every step
+    combine(prompt, "both", "always", "never")
+    assert np.array_equal(images(server, prompt)[0], alone)
+    prompt["never"]["inputs"]["start"] = 0.0  # now it covers every step too
+    both = images(server, prompt)[0]
+    assert_normal(both)
+    assert np.abs(both.astype(int) - alone).mean() > 1.0, "the second DEIG cond did not count"
+
+
+def sampled_latent(server, prompt) -> np.ndarray:
+    """The KSampler's latent (SaveLatent instead of decode and save): (4, H/8, W/8)."""
+    prompt.pop("decode")
+    prompt["save"] = {"class_type": "SaveLatent", "inputs": {"samples": ["sampler", 0],
+                                                             "filename_prefix": "latents/graphs"}}
+    (path,) = server.output_files(server.run(prompt, timeout=600))
+    return load_file(str(path))["latent_tensor"][0].numpy()
 
 
 def test_mask_cond_works_and_area_cond_is_refused(server):
+    """A DEIG cond masked to the left half, combined with one over the whole image: in one step the left
+    half of the latent moves (against the whole-image cond alone) and the right half, where the mask is
+    0, stays what the whole-image cond alone gives. A cond area (mask bounds, ConditioningSetArea) is
+    refused."""
+    alone = sampled_latent(server, graph())
     prompt = graph()
-    _image_and_mask(prompt)
+    second_encode(prompt)
+    prompt["mask0"] = {"class_type": "SolidMask", "inputs": {"value": 0.0, "width": 64, "height": 64}}
+    prompt["mask1"] = {"class_type": "SolidMask", "inputs": {"value": 1.0, "width": 32, "height": 64}}
+    prompt["mask"] = {"class_type": "MaskComposite", "inputs": {"destination": ["mask0", 0], "source": ["mask1", 0],
+                                                                "x": 0, "y": 0, "operation": "add"}}
     prompt["masked"] = {"class_type": "ConditioningSetMask", "inputs": {
-        "conditioning": ["pos", 0], "mask": ["mask", 0], "strength": 1.0, "set_cond_area": "default"}}
-    prompt["sampler"]["inputs"]["positive"] = ["masked", 0]
-    assert_normal(images(server, prompt)[0])
+        "conditioning": ["pos2", 0], "mask": ["mask", 0], "strength": 1.0, "set_cond_area": "default"}}
+    combine(prompt, "both", "pos", "masked")
+    changed = np.abs(sampled_latent(server, json.loads(json.dumps(prompt))) - alone)  # (4, 8, 8)
+    left, right = changed[..., :4].mean(), changed[..., 4:].mean()
+    # the right half differs only by float sums batched differently (about 1e-5 of the latent's scale)
+    assert left > 1e-2 * np.abs(alone).mean() and left > 100 * right, (left, right)
     prompt["masked"]["inputs"]["set_cond_area"] = "mask bounds"
     assert "ConditioningSetArea" in refused(server, prompt)
     prompt["masked"] = {"class_type": "ConditioningSetArea", "inputs": {
         "conditioning": ["pos", 0], "width": 32, "height": 32, "x": 0, "y": 0, "strength": 1.0}}
+    prompt["sampler"]["inputs"]["positive"] = ["masked", 0]
     assert "ConditioningSetArea" in refused(server, prompt)
 
 

@@ -8,7 +8,8 @@ import pytest
 def model_dirs(tmp_path):
     """Empty ``deig``, ``text_encoders`` and ``checkpoints`` model folders under tmp_path, registered
     with folder_paths for this test only (the previous folders come back afterwards)."""
-    folder_paths = pytest.importorskip("folder_paths")
+    import folder_paths
+
     saved = {k: (list(v[0]), set(v[1])) for k, v in folder_paths.folder_names_and_paths.items()}
     for name in ("deig", "text_encoders", "checkpoints"):
         os.makedirs(tmp_path / name)

@@ -5,12 +5,10 @@ import json
 import pytest
 import torch
 
+from comfyui_deig.deig_core.layout import dump_layout, parse_layout
+from comfyui_deig.nodes.nodes_layout_boxes import LayoutFromBoxes
+
 pytestmark = pytest.mark.integration
-
-pytest.importorskip("comfy_api")
-
-from comfyui_deig.deig_core.layout import dump_layout, parse_layout  # noqa: E402
-from comfyui_deig.nodes.nodes_layout_boxes import LayoutFromBoxes  # noqa: E402
 
 TEXTS = "a red car\na small brown dog\n\n"   # trailing blank lines are ignored
 

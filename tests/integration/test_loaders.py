@@ -8,7 +8,7 @@ from safetensors.torch import load_file, save_file
 
 pytestmark = pytest.mark.integration
 
-folder_paths = pytest.importorskip("folder_paths")
+import folder_paths  # noqa: E402  (a missing host fails here: tests/conftest.py puts it on sys.path)
 
 from comfyui_deig.deig_core.layout import parse_layout  # noqa: E402
 from devkit.synthetic_models import synthetic_deig_config, synthetic_deig_state_dict  # noqa: E402

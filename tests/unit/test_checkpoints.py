@@ -102,11 +102,35 @@ def test_convert_official_pth_keeps_only_deig_parts(tmp_path):
         assert f.metadata()["source_sha256"] == meta["source_sha256"]
 
 
-def test_convert_cli_writes_nothing_on_failure(tmp_path):
+def _convert_cli(src, dst):
+    return subprocess.run([sys.executable, "-m", "deig_core.convert", str(src), str(dst)], cwd=REPO,
+                          capture_output=True, text=True)
+
+
+def _temporary_files(folder):
+    return [p for p in os.listdir(folder) if p.startswith(".deig-convert")]
+
+
+def test_convert_cli_writes_nothing_on_bad_input(tmp_path):
     src = tmp_path / "bad.pth"
     torch.save({"model": {"IDE.connector.latents": torch.zeros(4, 8)}}, src)
     dst = tmp_path / "out.safetensors"
-    r = subprocess.run([sys.executable, "-m", "deig_core.convert", str(src), str(dst)], cwd=REPO,
-                       capture_output=True, text=True)
+    r = _convert_cli(src, dst)
     assert r.returncode == 1 and "nothing written" in r.stderr
-    assert not dst.exists() and not [p for p in os.listdir(tmp_path) if p.startswith(".deig-convert")]
+    assert not dst.exists() and not _temporary_files(tmp_path)
+
+
+def test_convert_failure_after_writing_leaves_no_temporary_file(tmp_path):
+    """The output is complete in its temporary file when the final rename fails (the destination is a
+    folder): the command fails, names it, and removes the temporary file."""
+    cfg = synthetic_deig_config(text_dim=16, unet={"model_channels": 32, "channel_mult": [1], "num_res_blocks": 1,
+                                              "attention_resolutions": [1]})
+    src = tmp_path / "model.pth"
+    torch.save({"model": synthetic_deig_state_dict(cfg)}, src)
+    dst = tmp_path / "out" / "deig.safetensors"
+    os.makedirs(dst)
+    (dst / "kept.txt").write_text("x")
+    r = _convert_cli(src, dst)
+    assert r.returncode == 1 and "nothing written" in r.stderr and str(dst) in r.stderr
+    assert not _temporary_files(dst.parent)
+    assert os.listdir(dst) == ["kept.txt"]

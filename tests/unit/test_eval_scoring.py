@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from comfyui_deig.deig_core.layout_files import read_layout_file
 from comfyui_deig.deig_eval.__main__ import main as cli
@@ -18,9 +19,6 @@ from comfyui_deig.deig_eval.score import EVAL_SIZE, Judges, ModelPaths, open_eva
 from devkit.synthetic_layouts import mig_bench
 from devkit.paths import REPO_ROOT
 from devkit.tiny_judges import build_tiny_judges
-
-pytest.importorskip("transformers")
-from PIL import Image  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -53,27 +51,73 @@ def in_unit_range(values):
     return all(v is None or 0.0 <= v <= 1.0 for v in values)
 
 
+def _hand_iou(a, b) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes, written out."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union
+
+
+RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
 def test_mig_bench_scoring_end_to_end(tiny, tmp_path, capsys):
-    bench = mig_bench(5)
-    manifest = fake_run(tmp_path / "run", list(bench))
+    """A constructed run whose figures can be worked out by hand: solid red or blue images (so the colour
+    check passes exactly for the image's colour, whatever segment SAM returns), and layout boxes that are
+    either one of the tiny detector's own boxes (located) or boxes no detection overlaps by half (not)."""
     judges = Judges("mig-bench", tiny)
-    seg = bench["100"]["segment"][0]
-    seg["bbox"] = detected_box(judges, tmp_path / "run/images/100_seed3.png", seg["label"].split(" ", 2)[2])
+    run = tmp_path / "run"
+    (run / "images").mkdir(parents=True)
+    # entry id -> image colour, [(label, where)]: "det" = the detector's first box for the thing, else a box
+    plan = {"200": (RED, [("a red car", "det"), ("a blue car", "det")]),           # L2: success, wrong colour
+            "201": (BLUE, [("a blue dog", "det"), ("a blue car", "det"), ("a blue apple", [0.0, 0.0, 0.3, 0.3])]),
+            "202": (RED, [("a red dog", [0.0, 0.0, 1.0, 1.0]), ("a red apple", [0.5, 0.0, 1.0, 0.2])]),
+            "203": (BLUE, [("a blue car", "det"), ("a blue dog", "det")])}             # L2: both succeed
+    bench, manifest, expected = {}, [], []  # expected: (level, success, iou) per instance, by hand
+    for n, (entry_id, (colour, items)) in enumerate(plan.items()):
+        name = f"images/{entry_id}_seed3.png"
+        Image.new("RGB", (64, 64), colour).save(run / name)
+        image = open_eval_image(run / name)
+        segments = []
+        for label, where in items:
+            thing = label.split(" ", 2)[2]
+            detections = [list(map(float, d)) for d in judges.detector.detect(image, thing)]
+            assert detections, f"the tiny detector finds no {thing}; change its seed"
+            box = [v / EVAL_SIZE for v in detections[0]] if where == "det" else where
+            assert all(0.0 <= v <= 1.0 for v in box), "a detection outside the image: pick another"
+            best = max(_hand_iou(d, [v * EVAL_SIZE for v in box]) for d in detections)
+            located = best >= 0.5
+            assert located == (where == "det"), (entry_id, label, best)
+            right_colour = label.split(" ")[1] == {RED: "red", BLUE: "blue"}[colour]
+            expected.append((f"L{len(items)}", located and right_colour, best if located and right_colour or
+                             not located else 0.0))
+            segments.append({"bbox": box, "label": label})
+        bench[entry_id] = {"caption": "a photo of " + " and ".join(label for label, _ in items),
+                           "segment": segments, "image_id": str(n)}
+        manifest.append({"entry_id": entry_id, "seed": 3, "server": "http://x", "prompt_id": str(n), "file": name,
+                         "sha256": hashlib.sha256((run / name).read_bytes()).hexdigest()})
+    (run / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in manifest))
     (tmp_path / "mig.json").write_text(json.dumps(bench))
-    calls = {"segment": 0}
-    segment = judges.segmenter.segment
-    judges.segmenter.segment = lambda *a: (calls.__setitem__("segment", calls["segment"] + 1), segment(*a))[1]
+
     started = time.monotonic()
-    fig = score_run(manifest, tmp_path / "mig.json", tiny, judges=judges)
-    per_image = (time.monotonic() - started) / 5
-    assert calls["segment"] >= 1  # the located instance went through SAM and the colour check
-    assert fig["images"] == 5 and fig["bench"] == "mig-bench"
-    for key in ("instance_success_rate", "miou", "image_success_rate"):
-        assert in_unit_range(fig[key].values()) and fig[key]["all"] is not None
-    assert fig["instance_success_rate"]["L2"] is not None and fig["instance_success_rate"]["L5"] is None
+    fig = score_run(run / "manifest.jsonl", tmp_path / "mig.json", tiny, judges=judges)
+    per_image = (time.monotonic() - started) / len(plan)
+
+    # by hand: L2 has 3 images (200, 202, 203) with 6 instances, 3 successes (200's red car, 203's two);
+    # L3 has 1 image (201) with 3 instances, 2 successes (the apple's box is not located)
+    assert fig["instance_success_rate"] == {"L2": 3 / 6, "L3": 2 / 3, "L4": None, "L5": None, "L6": None,
+                                            "all": 5 / 9}
+    assert fig["image_success_rate"] == {"L2": 1 / 3, "L3": 0.0, "L4": None, "L5": None, "L6": None,
+                                         "all": 1 / 4}
+    for level in ("L2", "L3", "all"):
+        ious = [iou for lv, _, iou in expected if level in (lv, "all")]
+        assert fig["miou"][level] == pytest.approx(sum(ious) / len(ious), abs=1e-9), level
+    assert fig["miou"]["L2"] == pytest.approx((1 + 0 + expected[5][2] + expected[6][2] + 1 + 1) / 6, abs=1e-6)
+    assert fig["images"] == 4 and fig["bench"] == "mig-bench"
     assert isinstance(fig["clip_score"], float) and np.isfinite(fig["local_clip_score"])
     assert fig["clip_bgr_as_official"] is False
-    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    saved = json.loads((run / "metrics.json").read_text())
     assert saved["miou"] == fig["miou"] and "ISR L2" in saved["table"]
     with capsys.disabled():
         print(f"\nscoring MIG-Bench, tiny models, CPU: {per_image:.2f} s/image")

@@ -1,4 +1,5 @@
 """Layout parsing: the widget's JSON and the documented errors (layout files: test_layout_files.py)."""
+import json
 import math
 import re
 
@@ -39,20 +40,36 @@ def test_bench_and_mig_keys_name_box_and_description():
     assert [i.text for i in inst] == ["a cat", "a dog"]
 
 
-@pytest.mark.parametrize("value, message", [
-    ('[{"box": [0.1, 0.2, 0.1, 0.9], "text": "a"}]', "x2 > x1"),
-    ('[{"box": [0.1, 0.2, 0.5, NaN], "text": "a"}]', "not valid JSON \\(NaN is not a JSON number\\)"),
-    ([{"box": [0.1, 0.2, 0.5, math.inf], "text": "a"}], "finite"),
-    ('[{"box": [1.01, 0.2, 1.04, 0.9], "text": "a"}]', "lies outside"),
-    ('[{"box": [0.1, 0.2, 0.5, 0.9], "text": 5}]', "'text' must be a string"),
-    ('[{"box": [0.1, 0.2, 0.5, 0.9], "text": "  "}]', "empty description"),
-    ('[{"box": [0.1, 0.2, 0.5], "text": "a"}]', "four numbers"),
-    ('[{"box": [0.1, "0.2", 0.5, 0.9], "text": "a"}]', "y1 must be a number"),
-    ('[{"text": "a"}]', "no 'box'"),
-    ('{"a": 1}', "JSON list"),
-    ("[{", "not valid JSON"),
-])
-def test_errors_name_the_instance_and_field(value, message):
+GOOD = {"box": [0.0, 0.0, 1.0, 1.0], "text": "fine"}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"box": [0.1, 0.2, 0.1, 0.9], "text": "a"}, r"instance 3: box \[0.1, 0.2, 0.1, 0.9\] needs x2 > x1"),
+    ({"box": [0.1, 0.2, 0.5, math.nan], "text": "a"}, "instance 3: y2 is nan; coordinates must be finite"),
+    ({"box": [0.1, 0.2, 0.5, math.inf], "text": "a"}, "instance 3: y2 is inf; coordinates must be finite"),
+    ({"box": [1.1, 0.2, 1.5, 0.9], "text": "a"}, r"instance 3: x1 = 1.1 is outside the image"),
+    ({"box": [1.01, 0.2, 1.04, 0.9], "text": "a"}, r"instance 3: box \[1.01, 0.2, 1.04, 0.9\] lies outside"),
+    ({"box": [0.1, 0.2, 0.5, 0.9], "text": "  "}, "instance 3 has an empty description"),
+    ({"box": [0.1, 0.2, 0.5], "text": "a"}, "instance 3: 'box' must be a list of four numbers"),
+    ({"box": [0.1, "0.2", 0.5, 0.9], "text": "a"}, "instance 3: y1 must be a number"),
+    ({"text": "a"}, "instance 3 has no 'box'"),
+    (5, "instance 3 must be an object with 'box' and 'text'"),
+], ids=["x2<=x1", "nan", "inf", "outside", "clamped_to_nothing", "empty_text", "three_numbers", "string_coordinate",
+        "no_box", "not_object"])
+def test_errors_name_the_instance_and_field(bad, message):
+    """The third instance is the bad one, after two good ones: the error names it (1-based) and its field,
+    in the list and in the JSON string the widget holds (where NaN/Infinity are not JSON at all, as for
+    the browser's JSON.parse)."""
+    text = json.dumps([GOOD, GOOD, bad])
+    with pytest.raises(LayoutError, match=message):
+        parse_layout([GOOD, GOOD, bad])
+    not_json = "NaN" in text or "Infinity" in text
+    with pytest.raises(LayoutError, match="not valid JSON" if not_json else message):
+        parse_layout(text)
+
+
+@pytest.mark.parametrize("value, message", [('{"a": 1}', "JSON list"), ("[{", "not valid JSON")])
+def test_errors_about_the_whole_value(value, message):
     with pytest.raises(LayoutError, match=message):
         parse_layout(value)
 
