@@ -118,7 +118,7 @@ def _check_score_flags(parser, args) -> None:
     except LayoutError as e:
         parser.error(f"--layouts: {e}")
     if fmt not in NEEDED_MODELS:
-        parser.error(f"--layouts {args.layouts} is a {fmt} file; scoring needs a MIG-Bench, DEIG-Bench or "
+        parser.error(f"--layouts {args.layouts} is a layout file of format '{fmt}'; scoring needs a MIG-Bench, DEIG-Bench or "
                      f"InstDiff-Bench file")
     lacking = [flag for field, flag in NEEDED_MODELS[fmt].items() if not getattr(args, field)]
     if lacking:

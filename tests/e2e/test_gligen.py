@@ -12,7 +12,7 @@ from PIL import Image
 from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
 from comfyui_deig.deig_eval.runner import RunConfig, run_bench
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api
-from devkit.bench_layouts import mig_bench
+from devkit.synthetic_layouts import mig_bench
 from devkit.example_models import install_example_models
 from devkit.paths import REPO_ROOT
 from devkit.server import PromptError

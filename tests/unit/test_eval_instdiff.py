@@ -103,7 +103,7 @@ def test_scoring_a_folder_through_the_cli_with_tiny_clip(tmp_path, tiny_clip, ca
     rng = np.random.RandomState(1)
     for name in ("7_seed0", "7_seed1", "42_seed0", "42_seed1"):
         Image.fromarray(rng.randint(0, 255, (64, 64, 3), dtype=np.uint8)).save(images / f"{name}.png")
-    assert cli(["score", "--images", str(images), "--bench", str(tmp_path / "bench.json"), "--clip", tiny_clip,
+    assert cli(["score", "--images", str(images), "--layouts", str(tmp_path / "bench.json"), "--clip", tiny_clip,
                 "--device", "cpu", "--json", str(tmp_path / "m.json")]) == 0
     assert "Acc_c" in capsys.readouterr().out
     fig = json.loads((tmp_path / "m.json").read_text())

@@ -12,7 +12,7 @@ from comfyui_deig.deig_eval.__main__ import main as cli
 from comfyui_deig.deig_eval.__main__ import parse_seeds
 from comfyui_deig.deig_eval.score import images_of_folder, resize_like_cv2, seed_spread
 from comfyui_deig.deig_eval.table import render_csv, render_markdown, render_table
-from devkit.bench_layouts import mig_bench
+from devkit.synthetic_layouts import mig_bench
 
 from PIL import Image
 
@@ -40,7 +40,7 @@ def manifest_for(tmp_path, bench_path, make_images=True):
 @pytest.mark.parametrize("given, lacking", [([], "--grounding-dino, --sam"), (["--grounding-dino", "g"], "--sam")])
 def test_argparse_names_the_model_flags_the_bench_needs(mig, tmp_path, capsys, given, lacking):
     with pytest.raises(SystemExit) as e:
-        cli(["score", "--images", str(tmp_path), "--bench", str(mig), *given])
+        cli(["score", "--images", str(tmp_path), "--layouts", str(mig), *given])
     assert e.value.code == 2
     assert f"mig-bench is scored with --grounding-dino and --sam: give {lacking}" in capsys.readouterr().err
 
@@ -48,8 +48,8 @@ def test_argparse_names_the_model_flags_the_bench_needs(mig, tmp_path, capsys, g
 def test_argparse_refuses_a_file_that_is_no_bench(tmp_path, capsys):
     (tmp_path / "one.json").write_text(json.dumps([{"box": [0, 0, 1, 1], "text": "a cat"}]))
     with pytest.raises(SystemExit):
-        cli(["score", "--images", str(tmp_path), "--bench", str(tmp_path / "one.json"), "--clip", "c"])
-    assert "is a layout file; scoring needs a MIG-Bench" in capsys.readouterr().err
+        cli(["score", "--images", str(tmp_path), "--layouts", str(tmp_path / "one.json"), "--clip", "c"])
+    assert "is a layout file of format 'editor-json'; scoring needs a MIG-Bench" in capsys.readouterr().err
 
 
 def test_a_manifest_made_from_another_bench_is_one_line_error(mig, tmp_path, capsys):
@@ -57,7 +57,7 @@ def test_a_manifest_made_from_another_bench_is_one_line_error(mig, tmp_path, cap
     other = mig_bench(3)
     other["101"]["segment"][0]["bbox"] = [0.0, 0.0, 0.5, 0.5]  # same ids, another layout
     (tmp_path / "other.json").write_text(json.dumps(other))
-    assert cli(["score", "--manifest", str(manifest), "--bench", str(tmp_path / "other.json"),
+    assert cli(["score", "--manifest", str(manifest), "--layouts", str(tmp_path / "other.json"),
                 "--grounding-dino", "nowhere", "--sam", "nowhere"]) == 2
     err = capsys.readouterr().err
     assert "error: " in err and "entry 101 was made from another layout" in err and "Traceback" not in err
@@ -65,13 +65,13 @@ def test_a_manifest_made_from_another_bench_is_one_line_error(mig, tmp_path, cap
 
 def test_missing_images_are_counted_and_named(mig, tmp_path, capsys):
     manifest = manifest_for(tmp_path, mig, make_images=False)
-    assert cli(["score", "--manifest", str(manifest), "--bench", str(mig), "--grounding-dino", "g", "--sam", "s"]) == 2
+    assert cli(["score", "--manifest", str(manifest), "--layouts", str(mig), "--grounding-dino", "g", "--sam", "s"]) == 2
     assert "3 image(s) missing, e.g." in capsys.readouterr().err
 
 
 def test_missing_model_folder_is_one_line_error(mig, tmp_path, capsys):
     manifest = manifest_for(tmp_path, mig)
-    assert cli(["score", "--manifest", str(manifest), "--bench", str(mig), "--grounding-dino",
+    assert cli(["score", "--manifest", str(manifest), "--layouts", str(mig), "--grounding-dino",
                 str(tmp_path / "nowhere"), "--sam", "s"]) == 2
     assert "GroundingDINO: model folder" in capsys.readouterr().err
 
@@ -124,7 +124,7 @@ def test_bad_seed_lists_are_refused(text):
 
 def test_limit_must_be_positive(mig, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        cli(["score", "--images", str(tmp_path), "--bench", str(mig), "--limit", "0"])
+        cli(["score", "--images", str(tmp_path), "--layouts", str(mig), "--limit", "0"])
     assert "--limit: '0': give a whole number >= 1" in capsys.readouterr().err
 
 
