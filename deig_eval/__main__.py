@@ -48,17 +48,17 @@ def _run(args) -> int:
     from ._core import LayoutError
     from .client import ServerDown
     from .preflight import PreflightError
-    from .runner import RunConfig, RunStopped, run_bench
+    from .runner import RunConfig, RunStopped, run_layout_file
     from .workflow import WorkflowError
 
-    cfg = RunConfig(bench=Path(args.layouts), workflow=Path(args.workflow), servers=args.server,
+    cfg = RunConfig(layouts=Path(args.layouts), workflow=Path(args.workflow), servers=args.server,
                     out_dir=Path(args.out), seeds=args.seeds, limit=args.limit, timeout=args.timeout,
                     probe_every=args.probe_every, rejoin_within=args.rejoin_within,
                     layout_input=args.layout_input, caption_input=args.caption_input,
                     seed_input=args.seed_input, image_node=args.image_node,
                     allow_other_workflow=args.allow_other_workflow)
     try:
-        summary = asyncio.run(run_bench(cfg))
+        summary = asyncio.run(run_layout_file(cfg))
     except (LayoutError, WorkflowError, ServerDown, PreflightError, RunStopped) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

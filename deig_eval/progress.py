@@ -24,7 +24,12 @@ class Progress:
         self.bar.update(1)
 
     def say(self, text: str) -> None:
-        self.bar.write(text, file=self.bar.fp)
+        # above this bar only: tqdm.write would walk every live tqdm of the process (a class-wide weak set
+        # that another thread's or the collector's changes break: "Set changed size during iteration")
+        self.bar.clear()
+        self.bar.fp.write(text + "\n")
+        self.bar.fp.flush()
+        self.bar.refresh()
 
     def close(self) -> None:
         self.bar.close()

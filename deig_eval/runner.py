@@ -53,7 +53,7 @@ class Job:
 
 @dataclass
 class RunConfig:
-    bench: Path
+    layouts: Path
     workflow: Path
     servers: list[str]
     out_dir: Path
@@ -347,10 +347,10 @@ async def _api_prompt(cfg: RunConfig) -> dict:
     raise ServerDown("no server answered /object_info to convert the UI workflow: " + "; ".join(errors))
 
 
-async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=None) -> RunSummary:
+async def run_layout_file(cfg: RunConfig, on_event: Callable | None = None, stream=None) -> RunSummary:
     started = time.monotonic()
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    entries = list(read_layout_file(cfg.bench).entries)[: cfg.limit]
+    entries = list(read_layout_file(cfg.layouts).entries)[: cfg.limit]
     manifest = Manifest(cfg.out_dir)
     jobs = [Job(e, s) for e in entries for s in cfg.seeds if job_key(e.entry_id, s) not in manifest.done]
     summary = RunSummary(skipped=len(entries) * len(cfg.seeds) - len(jobs))
@@ -364,8 +364,8 @@ async def run_bench(cfg: RunConfig, on_event: Callable | None = None, stream=Non
     targets = Targets.find(api_prompt, cfg.layout_input, cfg.caption_input, cfg.seed_input, cfg.image_node)
     versions = await preflight(list(dict.fromkeys(cfg.servers)), targets.fill(api_prompt, jobs[0].entry, jobs[0].seed))
     record_run(cfg.out_dir, {
-        "workflow": str(cfg.workflow), "workflow_sha256": workflow_sha256, "bench": str(cfg.bench),
-        "bench_sha256": file_sha256(cfg.bench), "comfyui_versions": versions,
+        "workflow": str(cfg.workflow), "workflow_sha256": workflow_sha256, "layouts": str(cfg.layouts),
+        "layouts_sha256": file_sha256(cfg.layouts), "comfyui_versions": versions,
         "arguments": {"seeds": cfg.seeds, "limit": cfg.limit, "timeout": cfg.timeout, "probe_every": cfg.probe_every,
                       "rejoin_within": cfg.rejoin_within, "layout_input": cfg.layout_input,
                       "caption_input": cfg.caption_input, "seed_input": cfg.seed_input,

@@ -44,7 +44,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 IMAGE_NAME_RULE = ("<entry id>_seed<seed>.<png|jpg|jpeg|webp> (what `run` writes), or <entry id>.<ext> for an "
                    "image without a seed; in the entry id every run of characters other than letters, digits, "
                    "'_', '.' and '-' is written '_'")
-# the judging models each bench needs (ModelPaths field -> command-line flag)
+# the judging models each benchmark needs (ModelPaths field -> command-line flag)
 NEEDED_MODELS = {"mig-bench": {"grounding_dino": "--grounding-dino", "sam": "--sam"},
                  "deig-bench": {"grounding_dino": "--grounding-dino", "qwen": "--qwen"},
                  "instdiff-bench": {"clip": "--clip"}}
@@ -70,7 +70,7 @@ class ImageToScore:
 
 
 class Judges:
-    """The models one bench needs, loaded once."""
+    """The models one benchmark needs, loaded once."""
 
     def __init__(self, bench_format: str, paths: ModelPaths, device=None):
         from .metrics import models
@@ -287,7 +287,7 @@ def images_of_manifest(manifest: Path) -> tuple[list[ImageToScore], list[dict]]:
 
 def images_of_folder(folder: Path, layout_file: LayoutFile) -> list[ImageToScore]:
     """The images of ``folder`` named by IMAGE_NAME_RULE, by entry order then seed; a name that matches no
-    entry of the layout file is an error (a folder of another bench)."""
+    entry of the layout file is an error (a folder of another benchmark)."""
     if not folder.is_dir():
         raise ScoreError(f"image folder {folder} does not exist")
     ids = {safe_entry_id(e.entry_id): e.entry_id for e in layout_file.entries}
@@ -310,19 +310,19 @@ def images_of_folder(folder: Path, layout_file: LayoutFile) -> list[ImageToScore
     return sorted(found, key=lambda im: (order[im.entry_id], im.seed is not None, im.seed or 0))
 
 
-def check_images(images: list[ImageToScore], layout_file: LayoutFile, bench: Path, source: str,
+def check_images(images: list[ImageToScore], layout_file: LayoutFile, layouts: Path, source: str,
                  records: list[dict] | None = None) -> None:
     """Every image exists and names an entry of the layout file, and (from a manifest) was made from that
     entry's layout: otherwise a ScoreError before any model loads."""
     entries = layout_file.by_id()
     unknown = [im.entry_id for im in images if im.entry_id not in entries]
     if unknown:
-        raise ScoreError(f"{source}: entries {unknown[:5]} are not in {bench}; score with the layout file the "
+        raise ScoreError(f"{source}: entries {unknown[:5]} are not in {layouts}; score with the layout file the "
                          f"images were made from")
     for record in records or []:
         made_from = record.get("layout")
         if made_from is not None and made_from != dump_layout(entries[str(record["entry_id"])].instances):
-            raise ScoreError(f"{source}: entry {record['entry_id']} was made from another layout than {bench}'s "
+            raise ScoreError(f"{source}: entry {record['entry_id']} was made from another layout than {layouts}'s "
                              f"entry of that id; score with the layout file the run used")
     missing = [str(im.path) for im in images if not im.path.is_file()]
     if missing:
@@ -334,15 +334,15 @@ def _write_jsonl(path: Path, lines: list[dict]) -> None:
     path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
 
 
-def score_run(manifest: Path | None, bench: Path, paths: ModelPaths, device=None, out_json: Path | None = None,
+def score_run(manifest: Path | None, layouts: Path, paths: ModelPaths, device=None, out_json: Path | None = None,
               limit: int | None = None, judges: Judges | None = None, clip_bgr_as_official: bool = False,
               images_dir: Path | None = None, progress: bool = False) -> dict:
-    """Score the images of a run's ``manifest`` or of ``images_dir`` against ``bench``; writes metrics.json
+    """Score the images of a run's ``manifest`` or of ``images_dir`` against the layout file ``layouts``; writes metrics.json
     (``out_json``, default beside the manifest or in the folder) and its companions, returns the figures."""
-    layout_file = read_layout_file(bench)
+    layout_file = read_layout_file(layouts)
     fmt = layout_file.format
     if fmt not in NEEDED_MODELS:
-        raise ScoreError(f"{bench}: scoring needs a MIG-Bench, DEIG-Bench or InstDiff-Bench file, this is {fmt}")
+        raise ScoreError(f"{layouts}: scoring needs a MIG-Bench, DEIG-Bench or InstDiff-Bench file, this is {fmt}")
     if (manifest is None) == (images_dir is None):
         raise ScoreError("score either a manifest or an image folder")
     if manifest is not None:
@@ -350,7 +350,7 @@ def score_run(manifest: Path | None, bench: Path, paths: ModelPaths, device=None
     else:
         records, images, source = None, images_of_folder(images_dir, layout_file), str(images_dir)
     images = images[:limit]
-    check_images(images, layout_file, bench, source, (records or [])[:limit])
+    check_images(images, layout_file, layouts, source, (records or [])[:limit])
     entries = layout_file.by_id()
     judges = judges or Judges(fmt, paths, device)
     choices = AttributeChoices.of(judges.clip, layout_file) if fmt == "instdiff-bench" else None
@@ -367,7 +367,7 @@ def score_run(manifest: Path | None, bench: Path, paths: ModelPaths, device=None
         for t in (tally, per_seed[str(item.seed)]):
             tally_image(t, fmt, entry, image_line, lines)
     seconds = time.monotonic() - started
-    figures = {"bench": fmt, "source": source, **tally.figures(),
+    figures = {"benchmark": fmt, "source": source, **tally.figures(),
                "seconds_per_image": seconds / len(images) if images else None, "device": str(judges.device)}
     if manifest is not None:
         figures["manifest"] = str(manifest)

@@ -20,27 +20,27 @@ ATTRIBUTE_COLUMNS = {"color": ("Acc_c", "CLIP_c"), "texture": ("Acc_t", "CLIP_t"
 
 
 def columns(fig: dict) -> tuple[str, list[Column]]:
-    """The table's title and columns for the figures of one bench."""
-    bench = fig["bench"]
-    if bench == "mig-bench":
+    """The table's title and columns for the figures of one benchmark."""
+    benchmark = fig["benchmark"]
+    if benchmark == "mig-bench":
         cols = [(f"ISR {k}", ("instance_success_rate", k), "pct") for k in MIG_LEVELS]
         cols += [("ISR avg", ("instance_success_rate", "all"), "pct")]
         cols += [(f"mIoU {k}", ("miou", k), "pct") for k in MIG_LEVELS]
         cols += [("mIoU avg", ("miou", "all"), "pct"), ("SR img", ("image_success_rate", "all"), "pct")]
         title = f"MIG-Bench ({fig['images']} images): instance success rate (ISR) and mIoU per level, %"
-    elif bench == "deig-bench":
+    elif benchmark == "deig-bench":
         cols = [(f"MAA_human {g}", ("maa_human", g), "pct") for g in PERSON_GROUPS]
         cols += [("MAA_human", ("maa_human", "all"), "pct")]
         cols += [(f"MAA_obj {g}", ("maa_object", g), "pct") for g in OBJECT_GROUPS]
         cols += [("MAA_obj", ("maa_object", "all"), "pct"), ("mIoU", ("miou",), "pct")]
         title = f"DEIG-Bench ({fig['images']} images): MAA per attribute group and mIoU, %"
-    elif bench == "instdiff-bench":
+    elif benchmark == "instdiff-bench":
         acc, clip = ATTRIBUTE_COLUMNS[fig["attribute_kind"]]
         return (f"InstDiff-Bench {fig['attribute_kind']} ({fig['images']} images): attribute accuracy, % "
                 f"and CLIP cosine of instance crop and phrase",
                 [(acc, ("attribute_accuracy",), "pct"), (clip, ("attribute_clip",), "cos")])
     else:
-        raise ValueError(f"no table for bench {bench!r}")
+        raise ValueError(f"no table for benchmark {benchmark!r}")
     return title, cols + [c for c in CLIP_COLUMNS if fig.get(c[1][0]) is not None]
 
 

@@ -22,7 +22,7 @@ sys.path[:0] = [str(REPO)]
 from devkit.comfy_env import import_pack  # noqa: E402
 
 import_pack()  # comfyui_deig -> this repo (its package __init__ imports the host, in CPU mode)
-from comfyui_deig.deig_eval.runner import RunConfig, run_bench  # noqa: E402
+from comfyui_deig.deig_eval.runner import RunConfig, run_layout_file  # noqa: E402
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api  # noqa: E402
 from devkit.synthetic_layouts import mig_bench  # noqa: E402
 from devkit.example_models import install_example_models  # noqa: E402
@@ -52,12 +52,12 @@ def main() -> int:
             (tmp / "workflow.json").write_text(json.dumps(prompt))
             (tmp / "bench.json").write_text(json.dumps(mig_bench(2 * args.entries + 2)))
             for i, s in enumerate(servers):  # warm-up: load the models on each server
-                asyncio.run(run_bench(RunConfig(tmp / "bench.json", tmp / "workflow.json", [s.base_url],
+                asyncio.run(run_layout_file(RunConfig(tmp / "bench.json", tmp / "workflow.json", [s.base_url],
                                                 tmp / f"warm{i}", seeds=[1000 + i], limit=1)))
             for n, seed in ((1, 1), (2, 2)):
                 cfg = RunConfig(tmp / "bench.json", tmp / "workflow.json", [s.base_url for s in servers[:n]],
                                 tmp / f"run{n}", seeds=[seed], limit=args.entries * n)
-                summary = asyncio.run(run_bench(cfg))
+                summary = asyncio.run(run_layout_file(cfg))
                 print(f"runner servers={n} images={summary.made} seconds={summary.seconds:.1f} "
                       f"images_per_min={60 * summary.made / summary.seconds:.2f}", flush=True)
         finally:

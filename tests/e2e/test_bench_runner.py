@@ -14,7 +14,7 @@ import pytest
 
 from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
 from comfyui_deig.deig_eval.preflight import PreflightError
-from comfyui_deig.deig_eval.runner import RunConfig, RunStopped, run_bench
+from comfyui_deig.deig_eval.runner import RunConfig, RunStopped, run_layout_file
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 from devkit.synthetic_layouts import mig_bench
 from devkit.example_models import install_example_models
@@ -48,10 +48,10 @@ def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_serv
             if server == doomed.base_url and doomed.running:
                 doomed.kill()
 
-    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, doomed.base_url],
+    cfg = RunConfig(layouts=bench, workflow=workflow, servers=[comfy_server.base_url, doomed.base_url],
                     out_dir=tmp_path / "run", seeds=[7], timeout=1800)  # first prompts load models on a busy box
     try:
-        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+        summary = asyncio.run(run_layout_file(cfg, on_event=on_event))
     finally:
         doomed.stop()
     records = read_jsonl(cfg.out_dir / "manifest.jsonl")
@@ -69,7 +69,7 @@ def test_bench_over_two_servers_survives_one_dying_and_reruns_nothing(comfy_serv
 
     history_before = len(comfy_server.request("/history"))
     manifest_before = (cfg.out_dir / "manifest.jsonl").read_bytes()
-    again = asyncio.run(run_bench(cfg))
+    again = asyncio.run(run_layout_file(cfg))
     assert (again.made, again.skipped, again.failed) == (0, 12, [])
     assert (cfg.out_dir / "manifest.jsonl").read_bytes() == manifest_before
     assert len(comfy_server.request("/history")) == history_before
@@ -127,10 +127,10 @@ def test_a_ui_workflow_naming_a_checkpoint_the_server_lacks_stops_before_any_ent
     next(n for n in broken["nodes"] if n["type"] == "CheckpointLoaderSimple")["widgets_values"][0] = \
         "no_such_checkpoint.safetensors"
     (tmp_path / "broken.json").write_text(json.dumps(broken))
-    cfg = RunConfig(bench=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
+    cfg = RunConfig(layouts=bench, workflow=tmp_path / "broken.json", servers=[comfy_server.base_url],
                     out_dir=tmp_path / "run", timeout=120)
     with pytest.raises(PreflightError, match=f"server {comfy_server.base_url}: .*no_such_checkpoint"):
-        asyncio.run(run_bench(cfg))
+        asyncio.run(run_layout_file(cfg))
     assert read_jsonl(cfg.out_dir / "manifest.jsonl") == [] and not (cfg.out_dir / FAILED).exists()
 
 
@@ -151,10 +151,10 @@ def test_a_server_that_hangs_past_the_timeout_hands_its_entry_to_the_other(comfy
             stuck.append(job.entry.entry_id)
             frozen.freeze()
 
-    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, frozen.base_url],
+    cfg = RunConfig(layouts=bench, workflow=workflow, servers=[comfy_server.base_url, frozen.base_url],
                     out_dir=tmp_path / "run", seeds=[3], timeout=60)
     try:
-        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+        summary = asyncio.run(run_layout_file(cfg, on_event=on_event))
     finally:
         frozen.stop()
     records = read_jsonl(cfg.out_dir / "manifest.jsonl")
@@ -198,10 +198,10 @@ def test_a_lone_server_killed_and_restarted_mid_run_rejoins_and_the_run_complete
                 threads.append(threading.Thread(target=restart))
                 threads[0].start()
 
-    cfg = RunConfig(bench=bench, workflow=workflow, servers=[crashing.base_url], out_dir=tmp_path / "run",
+    cfg = RunConfig(layouts=bench, workflow=workflow, servers=[crashing.base_url], out_dir=tmp_path / "run",
                     seeds=[5], timeout=1800, probe_every=1, rejoin_within=600)
     try:
-        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+        summary = asyncio.run(run_layout_file(cfg, on_event=on_event))
         assert started.wait(300) and restarted, "the server did not start again"
         history = restarted[0].request("/history")
     finally:
@@ -241,11 +241,11 @@ def test_a_lone_server_frozen_then_resumed_rejoins_with_a_new_websocket(models_d
         elif kind == "server_lost":
             sleepy.thaw()
 
-    cfg = RunConfig(bench=bench, workflow=workflow, servers=[sleepy.base_url], out_dir=tmp_path / "run",
+    cfg = RunConfig(layouts=bench, workflow=workflow, servers=[sleepy.base_url], out_dir=tmp_path / "run",
                     seeds=[9], timeout=60, probe_every=1, rejoin_within=600)
     try:
         sleepy.run(api_prompt, timeout=900)  # models loaded: the runner's prompts take seconds
-        summary = asyncio.run(run_bench(cfg, on_event=on_event))
+        summary = asyncio.run(run_layout_file(cfg, on_event=on_event))
         history = sleepy.request("/history")
     finally:
         sleepy.stop()
@@ -281,10 +281,10 @@ def test_preflight_names_each_servers_problem_before_any_entry(comfy_server, api
     bench, workflow = write(tmp_path, prompt)
     nobody = f"http://127.0.0.1:{free_port()}"
     before = history_size(comfy_server)
-    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url, nobody], out_dir=tmp_path / "run",
+    cfg = RunConfig(layouts=bench, workflow=workflow, servers=[comfy_server.base_url, nobody], out_dir=tmp_path / "run",
                     timeout=120)
     with pytest.raises(PreflightError) as e:
-        asyncio.run(run_bench(cfg))
+        asyncio.run(run_layout_file(cfg))
     text = str(e.value)
     assert "ckpt_name 'no_such_checkpoint.safetensors' is not one of this server's choices" in text
     assert "node 99 (DEIG_NoSuchNode): no such node on this server - the DEIG pack is not loaded there" in text
@@ -306,11 +306,11 @@ def test_a_workflow_refused_mid_run_stops_the_run(comfy_server, api_prompt, mode
         if kind == "done" and vanishing.is_symlink():
             vanishing.unlink()
 
-    cfg = RunConfig(bench=bench, workflow=workflow, servers=[comfy_server.base_url], out_dir=tmp_path / "run",
+    cfg = RunConfig(layouts=bench, workflow=workflow, servers=[comfy_server.base_url], out_dir=tmp_path / "run",
                     timeout=600)
     try:
         with pytest.raises(RunStopped) as e:
-            asyncio.run(run_bench(cfg, on_event=on_event))
+            asyncio.run(run_layout_file(cfg, on_event=on_event))
     finally:
         if vanishing.is_symlink():
             vanishing.unlink()
@@ -325,8 +325,8 @@ def test_a_workflow_refused_mid_run_stops_the_run(comfy_server, api_prompt, mode
     set_inputs(prompt, "KSampler", steps=2)
     workflow.write_text(json.dumps(prompt))
     with pytest.raises(PreflightError, match="holds a run made with another workflow"):
-        asyncio.run(run_bench(cfg))
+        asyncio.run(run_layout_file(cfg))
     # ... unless asked for (the checkpoint is gone: the preflight stops it, and names why)
     cfg.allow_other_workflow = True
     with pytest.raises(PreflightError, match="ckpt_name 'evalbench_vanishing.safetensors' is not one of this"):
-        asyncio.run(run_bench(cfg))
+        asyncio.run(run_layout_file(cfg))

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from comfyui_deig.deig_eval.manifest import FAILED, read_jsonl
-from comfyui_deig.deig_eval.runner import RunConfig, run_bench
+from comfyui_deig.deig_eval.runner import RunConfig, run_layout_file
 from comfyui_deig.deig_eval.workflow import set_inputs, to_api
 from devkit.synthetic_layouts import mig_bench
 from devkit.example_models import install_example_models
@@ -49,9 +49,9 @@ def test_the_example_runs_and_its_boxes_change_the_image(comfy_server, prompt):
 def test_a_bench_runs_through_the_gligen_workflow(comfy_server, prompt, tmp_path):
     (tmp_path / "mig.json").write_text(json.dumps(mig_bench(2)))
     (tmp_path / "workflow.json").write_text(json.dumps(prompt))
-    cfg = RunConfig(bench=tmp_path / "mig.json", workflow=tmp_path / "workflow.json", servers=[comfy_server.base_url],
+    cfg = RunConfig(layouts=tmp_path / "mig.json", workflow=tmp_path / "workflow.json", servers=[comfy_server.base_url],
                     out_dir=tmp_path / "run", timeout=900, caption_input=f"{CAPTION}.text")
-    summary = asyncio.run(run_bench(cfg))
+    summary = asyncio.run(run_layout_file(cfg))
     records = read_jsonl(cfg.out_dir / "manifest.jsonl")
     assert summary.made == 2 and not (cfg.out_dir / FAILED).exists()
     assert [r["entry_id"] for r in records] == ["100", "101"]

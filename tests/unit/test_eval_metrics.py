@@ -120,11 +120,11 @@ def test_deig_groups_and_maa_by_hand():
 def test_tables_have_the_papers_columns():
     t = MigTally()
     t.add_image([InstanceOutcome(True, True, 0.75), InstanceOutcome(True, True, 0.5)])
-    text = render_table({"bench": "mig-bench", **t.figures()})
+    text = render_table({"benchmark": "mig-bench", **t.figures()})
     assert "ISR L2" in text and "mIoU L6" in text and "100.0" in text and "62.5" in text
     d = DeigTally()
     d.add_image([InstanceOutcome(True, True, 0.5)], [person(3)])
-    text = render_table({"bench": "deig-bench", **d.figures()})
+    text = render_table({"benchmark": "deig-bench", **d.figures()})
     assert "MAA_human C3" in text and "MAA_obj L4" in text
     assert "CLIP" not in text  # no CLIP model, no CLIP columns
 
@@ -140,6 +140,6 @@ def test_clip_means_and_their_columns(tally):
         t.clip.per_instance.add(x)
     f = t.figures()
     assert f["clip_score"] == 25.0 and f["local_clip_score"] == 12.0
-    rows = render_table({"bench": "mig-bench" if tally is MigTally else "deig-bench", **f}).splitlines()[1:]
+    rows = render_table({"benchmark": "mig-bench" if tally is MigTally else "deig-bench", **f}).splitlines()[1:]
     header, values = ([c.strip() for c in row.split("|")] for row in rows)
     assert header[-2:] == ["CLIP", "Local CLIP"] and values[-2:] == ["25.00", "12.00"]

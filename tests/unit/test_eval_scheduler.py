@@ -143,7 +143,7 @@ def serve_run(monkeypatch, todo, server, probe_every, rejoin_within, others=()):
     records = []
     manifest = type("Manifest", (), {"add": lambda self, record: records.append(record)})()
     servers = ["S", *others]
-    cfg = RunConfig(bench=None, workflow=None, servers=servers, out_dir=None, probe_every=probe_every,
+    cfg = RunConfig(layouts=None, workflow=None, servers=servers, out_dir=None, probe_every=probe_every,
                     rejoin_within=rejoin_within)
     run = runner._Run(cfg, {}, None, Scheduler(todo, servers), manifest, Progress(len(todo), stream=_Null()),
                       RunSummary())
@@ -266,7 +266,7 @@ def test_a_job_in_flight_on_three_lost_servers_fails_instead_of_going_round_for_
                                          ("rejoin_within", -1)])
 def test_run_config_refuses_seconds_that_cannot_work(field, value, tmp_path):
     with pytest.raises(ValueError, match=f"RunConfig.{field} must be"):
-        RunConfig(bench=tmp_path / "b.json", workflow=tmp_path / "w.json", servers=["http://x"],
+        RunConfig(layouts=tmp_path / "b.json", workflow=tmp_path / "w.json", servers=["http://x"],
                   out_dir=tmp_path, **{field: value})
 
 

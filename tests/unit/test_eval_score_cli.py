@@ -101,9 +101,9 @@ def test_resize_is_bilinear_with_half_pixel_centres_like_cv2():
 
 
 def test_seed_spread_and_the_tables_show_mean_and_std():
-    per_seed = {"0": {"bench": "instdiff-bench", "attribute_kind": "color", "attribute_accuracy": 0.5,
+    per_seed = {"0": {"benchmark": "instdiff-bench", "attribute_kind": "color", "attribute_accuracy": 0.5,
                       "attribute_clip": 0.2, "images": 2},
-                "1": {"bench": "instdiff-bench", "attribute_kind": "color", "attribute_accuracy": 0.7,
+                "1": {"benchmark": "instdiff-bench", "attribute_kind": "color", "attribute_accuracy": 0.7,
                       "attribute_clip": 0.3, "images": 2}}
     mean, std = seed_spread(per_seed)
     assert mean["attribute_accuracy"] == pytest.approx(0.6) and std["attribute_accuracy"] == pytest.approx(0.1)
@@ -141,7 +141,7 @@ def scored_run(tmp_path, scores):
         instances.append({"entry_id": str(k), "seed": 0, "index": 0, "text": f"a red thing {k}", "box": [0.1, 0.1, 0.6, 0.9],
                           "located": score > 0, "attribute_right": score > 0, "iou": 0.7, "success": score > 0})
         tally.add_image([InstanceOutcome(score > 0, score > 0, 0.7)])
-    (tmp_path / "metrics.json").write_text(json.dumps({"bench": "mig-bench", "source": "test", **tally.figures()}))
+    (tmp_path / "metrics.json").write_text(json.dumps({"benchmark": "mig-bench", "source": "test", **tally.figures()}))
     for name, lines in (("images", images), ("instances", instances)):
         (tmp_path / f"metrics.{name}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     return tmp_path / "metrics.json"

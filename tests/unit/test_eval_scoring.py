@@ -114,7 +114,7 @@ def test_mig_bench_scoring_end_to_end(tiny, tmp_path, capsys):
         ious = [iou for lv, _, iou in expected if level in (lv, "all")]
         assert fig["miou"][level] == pytest.approx(sum(ious) / len(ious), abs=1e-9), level
     assert fig["miou"]["L2"] == pytest.approx((1 + 0 + expected[5][2] + expected[6][2] + 1 + 1) / 6, abs=1e-6)
-    assert fig["images"] == 4 and fig["bench"] == "mig-bench"
+    assert fig["images"] == 4 and fig["benchmark"] == "mig-bench"
     assert isinstance(fig["clip_score"], float) and np.isfinite(fig["local_clip_score"])
     assert fig["clip_bgr_as_official"] is False
     saved = json.loads((run / "metrics.json").read_text())
