@@ -20,7 +20,7 @@ def _choices(server, node: str, name: str) -> list[str]:
 
 
 def test_deig_key_in_extra_model_paths_yaml_finds_the_models(tmp_path, models_dir, host_dir):
-    from tests.conftest import running_server
+    from devkit.server import running_server
 
     shared = tmp_path / "shared models"
     (shared / "deig-weights").mkdir(parents=True)
