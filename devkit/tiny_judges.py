@@ -130,5 +130,9 @@ def build_tiny_judges(root: Path, seed: int = 0) -> dict[str, Path]:
             build(out)
         return run
 
-    root = Path(root)
+    import transformers
+
+    # one set per transformers version: a config saved by a newer version (Qwen2.5-VL's nested text_config)
+    # does not load in an older one, and make test runs the floor version on the same cache
+    root = Path(root) / f"transformers-{transformers.__version__}"
     return {name: cached_build(root / name, seeded(build), f"tiny {name}") for name, build in BUILDERS.items()}
