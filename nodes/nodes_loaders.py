@@ -86,10 +86,9 @@ class DEIGModelLoader(io.ComfyNode):
 
     @classmethod
     def execute(cls, deig_name, dtype) -> io.NodeOutput:
-        missing = _missing_deig_file(deig_name)
-        if missing:
-            raise ValueError(missing)
         path = folder_paths.get_full_path(DEIG_FOLDER, deig_name)
+        if path is None:
+            raise ValueError(_missing_deig_file(deig_name))
         try:
             sd = load_weights(path)
             patcher = deig_patcher_from_state_dict(sd, _resolve_dtype(dtype, mm.get_torch_device()), source=path)
@@ -186,10 +185,9 @@ class T5EncoderLoader(io.ComfyNode):
 
     @classmethod
     def execute(cls, t5_name, dtype) -> io.NodeOutput:
-        missing = _missing_t5(t5_name)
-        if missing:
-            raise ValueError(missing)
         path = t5_path(t5_name)
+        if path is None:
+            raise ValueError(_missing_t5(t5_name))
         load_device, offload = mm.text_encoder_device(), mm.text_encoder_offload_device()
         bar = comfy.utils.ProgressBar(2)
         try:
